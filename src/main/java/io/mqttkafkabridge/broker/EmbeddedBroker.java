@@ -1,0 +1,155 @@
+package io.mqttkafkabridge.broker;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import jakarta.interceptor.Interceptor;
+
+import io.moquette.broker.Server;
+import io.mqttkafkabridge.config.BridgeConfig;
+import io.mqttkafkabridge.metrics.BridgeLog;
+import io.mqttkafkabridge.routing.RouteTable;
+import io.mqttkafkabridge.uplink.UplinkDispatcher;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * The embedded Moquette broker. Lifecycle: started on {@link StartupEvent} before the reactive-messaging channels
+ * (so the downlink always has a broker to publish to), stopped in {@link PreDestroy}, which Quarkus runs after the
+ * channels have been shut down, so the uplink and downlink drain first.
+ */
+@Singleton
+public class EmbeddedBroker {
+
+    /** Before SmallRye Reactive Messaging starts the channels (it observes at LIBRARY_BEFORE). */
+    static final int START_PRIORITY = Interceptor.Priority.PLATFORM_BEFORE + 100;
+
+    private static final String INTERNAL_CLIENT_ID = "mqtt-kafka-bridge";
+
+    private final BridgeConfig.Broker config;
+    private final RouteTable routes;
+    private final UplinkDispatcher uplink;
+    private volatile Server server;
+    private volatile int port;
+
+    EmbeddedBroker(BridgeConfig config, RouteTable routes, UplinkDispatcher uplink) {
+        this.config = config.broker();
+        this.routes = routes;
+        this.uplink = uplink;
+    }
+
+    void start(@Observes @Priority(START_PRIORITY) StartupEvent event) {
+        logRoutes();
+        Path dataPath = config.dataPath().toAbsolutePath();
+        try {
+            Files.createDirectories(dataPath);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create the broker's data folder " + dataPath + " (bridge.broker.data-path)", e);
+        }
+        Server moquette = new Server();
+        BrokerSecurity security = new BrokerSecurity();
+        try {
+            moquette.startServer(MoquetteSettings.of(config, dataPath), List.of(new UplinkInterceptor(uplink)), null,
+                    security, security);
+        } catch (IOException | RuntimeException e) {
+            stopQuietly(moquette);
+            if (causedBy(e, BindException.class)) {
+                throw new IllegalStateException("MQTT port " + config.port() + " on " + config.host()
+                        + " is already in use (bridge.broker.port): stop what holds it, or set bridge.broker.port "
+                        + "to a free port (0 picks one)", e);
+            }
+            throw new IllegalStateException("The MQTT broker failed to start: " + e.getMessage(), e);
+        }
+        server = moquette;
+        port = awaitBoundPort(moquette);
+        BridgeLog.LOG.brokerStarted(config.host(), port,
+                config.persistence() == BridgeConfig.Persistence.H2 ? dataPath.toString() : "memory");
+    }
+
+    private void logRoutes() {
+        if (routes.uplinkRoutes().isEmpty()) {
+            BridgeLog.LOG.noUplinkRoute();
+        }
+        if (routes.downlinkRoutes().isEmpty()) {
+            BridgeLog.LOG.noDownlinkRoute();
+        }
+        BridgeLog.LOG.routes(
+                routes.uplinkRoutes().stream().map(r -> r.name() + ": " + r.filter() + " -> " + r.kafkaTopic()).toList().toString(),
+                routes.downlinkRoutes().stream().map(r -> r.name() + ": " + r.kafkaTopic() + " -> " + r.mqttTopic()).toList().toString());
+    }
+
+    /** Moquette records the bound port from a Netty listener, a moment after startServer returns. */
+    private static int awaitBoundPort(Server moquette) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        int bound = moquette.getPort();
+        while (bound == 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            bound = moquette.getPort();
+        }
+        if (bound == 0) {
+            throw new IllegalStateException("The MQTT broker did not report its listening port within 5 s");
+        }
+        return bound;
+    }
+
+    @PreDestroy
+    void stop() {
+        Server moquette = server;
+        server = null;
+        if (moquette != null) {
+            moquette.stopServer();
+            BridgeLog.LOG.brokerStopped();
+        }
+    }
+
+    /** The MQTT port the broker listens on: the configured one, or the one picked when bridge.broker.port=0. */
+    public int port() {
+        return port;
+    }
+
+    /**
+     * Publishes into the broker as the bridge itself: subscribed devices receive it; the uplink does not see it.
+     *
+     * @throws IllegalStateException when the broker is not running
+     */
+    public void publish(String topic, byte[] payload, int qos, boolean retain) {
+        Server moquette = server;
+        if (moquette == null) {
+            throw new IllegalStateException("The MQTT broker is not running");
+        }
+        MqttFixedHeader fixed = new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.valueOf(qos), retain, 0);
+        MqttPublishVariableHeader variable = new MqttPublishVariableHeader(topic, 0);
+        moquette.internalPublish(new MqttPublishMessage(fixed, variable, Unpooled.wrappedBuffer(payload)), INTERNAL_CLIENT_ID);
+    }
+
+    private static void stopQuietly(Server moquette) {
+        try {
+            moquette.stopServer();
+        } catch (RuntimeException ignored) {
+            // the start failure is what the user needs to see
+        }
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

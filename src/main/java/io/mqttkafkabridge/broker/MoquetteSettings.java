@@ -1,0 +1,39 @@
+package io.mqttkafkabridge.broker;
+
+import java.nio.file.Path;
+import java.util.Properties;
+
+import io.moquette.broker.config.IConfig;
+import io.moquette.broker.config.MemoryConfig;
+import io.mqttkafkabridge.config.BridgeConfig;
+
+/**
+ * Translates {@code bridge.broker.*} into Moquette's own configuration: the only place Moquette's snake_case keys
+ * appear. Settings a user must not change (telemetry, interceptor threads) are fixed here.
+ */
+final class MoquetteSettings {
+
+    private MoquetteSettings() {
+    }
+
+    static IConfig of(BridgeConfig.Broker broker, Path dataPath) {
+        Properties p = new Properties();
+        p.setProperty(IConfig.HOST_PROPERTY_NAME, broker.host());
+        p.setProperty(IConfig.PORT_PROPERTY_NAME, Integer.toString(broker.port()));
+        p.setProperty(IConfig.NETTY_MAX_BYTES_PROPERTY_NAME, Integer.toString(broker.maxMessageSize()));
+        // Moquette calls out to the internet at start-up unless this is off.
+        p.setProperty(IConfig.ENABLE_TELEMETRY_NAME, "false");
+        boolean h2 = broker.persistence() == BridgeConfig.Persistence.H2;
+        p.setProperty(IConfig.PERSISTENCE_ENABLED_PROPERTY_NAME, Boolean.toString(h2));
+        p.setProperty(IConfig.DATA_PATH_PROPERTY_NAME, dataPath.toString());
+        // Only the h2 queues keep every offline session's messages across a clean restart; segmented keeps one.
+        p.setProperty(IConfig.PERSISTENT_QUEUE_TYPE_PROPERTY_NAME, "h2");
+        // One interceptor thread keeps each client's publishes in order on their way to Kafka.
+        p.setProperty("intercept.thread_pool.size", "1");
+        // MQTT 3.1.1 lets a clean-session client connect with an empty client id; the broker assigns one.
+        p.setProperty("allow_zero_byte_client_id", "true");
+        // Anonymous access is decided by our authenticator instance, not by Moquette's flag.
+        p.setProperty(IConfig.ALLOW_ANONYMOUS_PROPERTY_NAME, "true");
+        return new MemoryConfig(p);
+    }
+}

@@ -1,0 +1,55 @@
+package io.mqttkafkabridge.broker;
+
+import java.util.function.Consumer;
+
+import io.moquette.interception.AbstractInterceptHandler;
+import io.moquette.interception.messages.InterceptPublishMessage;
+import io.mqttkafkabridge.metrics.BridgeLog;
+import io.mqttkafkabridge.routing.MqttPublication;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+
+/**
+ * Copies every PUBLISH that devices send into an {@link MqttPublication} and hands it to the uplink. Moquette calls
+ * {@link #onPublish} on its single interceptor thread, in the order the broker received the publishes, after it
+ * has sent the PUBACK. Messages the bridge injects with {@code internalPublish} never come here.
+ */
+final class UplinkInterceptor extends AbstractInterceptHandler {
+
+    private static final Class<?>[] TYPES = {InterceptPublishMessage.class};
+
+    private final Consumer<MqttPublication> uplink;
+
+    UplinkInterceptor(Consumer<MqttPublication> uplink) {
+        this.uplink = uplink;
+    }
+
+    @Override
+    public String getID() {
+        return "mqtt-kafka-bridge-uplink";
+    }
+
+    @Override
+    public Class<?>[] getInterceptedMessageTypes() {
+        return TYPES;
+    }
+
+    @Override
+    public void onPublish(InterceptPublishMessage msg) {
+        try {
+            ByteBuf payload = msg.getPayload();
+            byte[] bytes = ByteBufUtil.getBytes(payload, payload.readerIndex(), payload.readableBytes(), false);
+            uplink.accept(new MqttPublication(msg.getTopicName(), bytes, msg.getQos().value(), msg.isRetainFlag(),
+                    msg.getClientID(), msg.getUsername()));
+        } catch (RuntimeException e) {
+            BridgeLog.LOG.uplinkQueueFailed(msg.getTopicName(), e.toString());
+        } finally {
+            super.onPublish(msg); // releases the retained payload
+        }
+    }
+
+    @Override
+    public void onSessionLoopError(Throwable error) {
+        BridgeLog.LOG.sessionLoopError(error);
+    }
+}

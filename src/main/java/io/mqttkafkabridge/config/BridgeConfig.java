@@ -1,0 +1,100 @@
+package io.mqttkafkabridge.config;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * The bridge's own settings, everything under {@code bridge.*}. Kafka client settings are not here: they pass
+ * through unchanged under {@code kafka.*} and {@code mp.messaging.*}, as in any Quarkus Kafka application.
+ */
+@ConfigMapping(prefix = "bridge")
+public interface BridgeConfig {
+
+    Broker broker();
+
+    Uplink uplink();
+
+    Downlink downlink();
+
+    DevKafka devKafka();
+
+    /** The embedded MQTT broker. */
+    interface Broker {
+        /** Address the MQTT listener binds to. */
+        @WithDefault("0.0.0.0")
+        String host();
+
+        /** MQTT over TCP port; 0 picks a free port (logged at start-up). */
+        @WithDefault("1883")
+        int port();
+
+        /** Largest MQTT packet accepted, in bytes; a larger one closes that client's connection. */
+        @WithDefault("262144")
+        int maxMessageSize();
+
+        /** Folder for the broker's session store (and, later, the uplink journal). */
+        @WithDefault("data")
+        Path dataPath();
+
+        /** {@code h2}: sessions and queued messages kept on disk under data-path; {@code memory}: lost on restart. */
+        @WithDefault("h2")
+        Persistence persistence();
+    }
+
+    /** Where the broker keeps persistent sessions. */
+    enum Persistence {
+        H2,
+        MEMORY
+    }
+
+    /** Device to Kafka. */
+    interface Uplink {
+        /** Routes by name. */
+        Map<String, UplinkRoute> routes();
+    }
+
+    /** {@code bridge.uplink.routes.<name>.*}; every field is checked at start-up by the route table. */
+    interface UplinkRoute {
+        Optional<String> mqttFilter();
+
+        Optional<String> kafkaTopic();
+
+        Optional<String> key();
+    }
+
+    /** Kafka to devices. */
+    interface Downlink {
+        /** Routes by name. */
+        Map<String, DownlinkRoute> routes();
+    }
+
+    /** {@code bridge.downlink.routes.<name>.*}; every field is checked at start-up by the route table. */
+    interface DownlinkRoute {
+        Optional<String> kafkaTopic();
+
+        Optional<String> mqttTopic();
+
+        Optional<Integer> qos();
+
+        Optional<Boolean> retain();
+    }
+
+    /** The local Kafka broker {@code quarkus:dev} starts; ignored outside dev mode. */
+    interface DevKafka {
+        /** Start a local Kafka broker in dev mode; set to false to use the one {@code kafka.bootstrap.servers} names. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Its client port on 127.0.0.1. */
+        @WithDefault("9092")
+        int port();
+
+        /** Its data folder, kept across restarts. */
+        @WithDefault("target/dev-kafka")
+        Path dataPath();
+    }
+}

@@ -1,0 +1,29 @@
+package io.mqttkafkabridge.config;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+
+import io.mqttkafkabridge.routing.RouteSpecs;
+import io.mqttkafkabridge.routing.RouteTable;
+
+/** Makes the {@link RouteTable} of the configured routes; an invalid route fails start-up. */
+@ApplicationScoped
+public class RouteTableProducer {
+
+    @Produces
+    @Singleton
+    RouteTable routeTable(BridgeConfig config) {
+        Map<String, RouteSpecs.Uplink> uplink = new LinkedHashMap<>();
+        config.uplink().routes().forEach((name, route) -> uplink.put(name, new RouteSpecs.Uplink(
+                route.mqttFilter().orElse(null), route.kafkaTopic().orElse(null), route.key().orElse(null))));
+        Map<String, RouteSpecs.Downlink> downlink = new LinkedHashMap<>();
+        config.downlink().routes().forEach((name, route) -> downlink.put(name, new RouteSpecs.Downlink(
+                route.kafkaTopic().orElse(null), route.mqttTopic().orElse(null), route.qos().orElse(null),
+                route.retain().orElse(null))));
+        return RouteTable.build(uplink, downlink);
+    }
+}

@@ -1,0 +1,75 @@
+package io.mqttkafkabridge.metrics;
+
+import static org.jboss.logging.Logger.Level.DEBUG;
+import static org.jboss.logging.Logger.Level.ERROR;
+import static org.jboss.logging.Logger.Level.INFO;
+import static org.jboss.logging.Logger.Level.WARN;
+
+import org.jboss.logging.BasicLogger;
+import org.jboss.logging.Logger;
+import org.jboss.logging.annotations.Cause;
+import org.jboss.logging.annotations.LogMessage;
+import org.jboss.logging.annotations.Message;
+import org.jboss.logging.annotations.MessageLogger;
+
+/**
+ * Every operational log line of the bridge, each with a stable id ({@code MKB0xxxx}) that alerts can match.
+ * Ids are never reused for another meaning.
+ */
+@MessageLogger(projectCode = "MKB", length = 4)
+public interface BridgeLog extends BasicLogger {
+
+    BridgeLog LOG = Logger.getMessageLogger(BridgeLog.class, "io.mqttkafkabridge");
+
+    @LogMessage(level = INFO)
+    @Message(id = 1, value = "MQTT broker listening on %s:%d (bridge.broker.port), sessions in %s")
+    void brokerStarted(String host, int port, String store);
+
+    @LogMessage(level = INFO)
+    @Message(id = 2, value = "MQTT broker stopped")
+    void brokerStopped();
+
+    @LogMessage(level = INFO)
+    @Message(id = 3, value = "Routes: uplink %s, downlink %s")
+    void routes(String uplink, String downlink);
+
+    @LogMessage(level = WARN)
+    @Message(id = 4, value = "No uplink route is configured (bridge.uplink.routes.*): what devices publish stays in the broker")
+    void noUplinkRoute();
+
+    @LogMessage(level = WARN)
+    @Message(id = 5, value = "No downlink route is configured (bridge.downlink.routes.*): no Kafka topic is read")
+    void noDownlinkRoute();
+
+    @LogMessage(level = ERROR)
+    @Message(id = 6, value = "An MQTT session loop of the broker failed")
+    void sessionLoopError(@Cause Throwable cause);
+
+    @LogMessage(level = DEBUG)
+    @Message(id = 100, value = "Publish to '%s' by client '%s' matches no uplink route; not sent")
+    void unrouted(String topic, String clientId);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 101, value = "Kafka did not take the record of uplink route '%s' (Kafka topic '%s', MQTT topic '%s')")
+    void uplinkSendFailed(String route, String kafkaTopic, String mqttTopic, @Cause Throwable cause);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 102, value = "Uplink could not queue the publish to '%s' for Kafka: %s")
+    void uplinkQueueFailed(String mqttTopic, String reason);
+
+    @LogMessage(level = WARN)
+    @Message(id = 200, value = "Downlink record %s-%d@%d not published by route '%s': %s")
+    void downlinkDropped(String kafkaTopic, int partition, long offset, String route, String reason);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 201, value = "Downlink record %s-%d@%d could not be handed to the MQTT broker by route '%s'")
+    void downlinkPublishFailed(String kafkaTopic, int partition, long offset, String route, @Cause Throwable cause);
+
+    @LogMessage(level = INFO)
+    @Message(id = 900, value = "Local Kafka broker (KRaft) for development listening on %s, data in %s")
+    void devKafkaStarted(String bootstrap, String dir);
+
+    @LogMessage(level = INFO)
+    @Message(id = 901, value = "Local Kafka broker for development stopped")
+    void devKafkaStopped();
+}

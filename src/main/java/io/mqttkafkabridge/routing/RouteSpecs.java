@@ -1,0 +1,19 @@
+package io.mqttkafkabridge.routing;
+
+/**
+ * Routes as they are written in the configuration, before validation. Any field may be {@code null} (missing);
+ * {@link RouteTable#build} says which.
+ */
+public final class RouteSpecs {
+
+    private RouteSpecs() {
+    }
+
+    /** {@code bridge.uplink.routes.<name>.*} */
+    public record Uplink(String mqttFilter, String kafkaTopic, String key) {
+    }
+
+    /** {@code bridge.downlink.routes.<name>.*} */
+    public record Downlink(String kafkaTopic, String mqttTopic, Integer qos, Boolean retain) {
+    }
+}

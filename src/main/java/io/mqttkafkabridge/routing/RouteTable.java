@@ -1,0 +1,155 @@
+package io.mqttkafkabridge.routing;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Every uplink and downlink route, validated. Immutable and thread-safe: built once at start-up by
+ * {@link #build(Map, Map)}, then read from the broker's interceptor thread and the Kafka consumer's thread.
+ */
+public final class RouteTable {
+
+    public static final String UPLINK_PREFIX = "bridge.uplink.routes.";
+    public static final String DOWNLINK_PREFIX = "bridge.downlink.routes.";
+
+    private static final Pattern KAFKA_TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
+    private final List<UplinkRoute> uplink;
+    private final Map<String, List<DownlinkRoute>> downlinkByTopic;
+    private final List<DownlinkRoute> downlink;
+
+    private RouteTable(List<UplinkRoute> uplink, List<DownlinkRoute> downlink) {
+        this.uplink = List.copyOf(uplink);
+        this.downlink = List.copyOf(downlink);
+        Map<String, List<DownlinkRoute>> byTopic = new LinkedHashMap<>();
+        for (DownlinkRoute route : downlink) {
+            byTopic.computeIfAbsent(route.kafkaTopic(), t -> new ArrayList<>()).add(route);
+        }
+        byTopic.replaceAll((topic, routes) -> List.copyOf(routes));
+        this.downlinkByTopic = Collections.unmodifiableMap(byTopic);
+    }
+
+    /**
+     * Validates every route and reports all problems at once.
+     *
+     * @throws RouteConfigurationException naming each route and key that is wrong
+     */
+    public static RouteTable build(Map<String, RouteSpecs.Uplink> uplinkSpecs, Map<String, RouteSpecs.Downlink> downlinkSpecs) {
+        List<String> problems = new ArrayList<>();
+        List<UplinkRoute> uplink = new ArrayList<>();
+        for (Map.Entry<String, RouteSpecs.Uplink> entry : new TreeMap<>(uplinkSpecs).entrySet()) {
+            UplinkRoute route = uplinkRoute(entry.getKey(), entry.getValue(), problems);
+            if (route != null) {
+                uplink.add(route);
+            }
+        }
+        List<DownlinkRoute> downlink = new ArrayList<>();
+        for (Map.Entry<String, RouteSpecs.Downlink> entry : new TreeMap<>(downlinkSpecs).entrySet()) {
+            DownlinkRoute route = downlinkRoute(entry.getKey(), entry.getValue(), problems);
+            if (route != null) {
+                downlink.add(route);
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new RouteConfigurationException(problems);
+        }
+        return new RouteTable(uplink, downlink);
+    }
+
+    private static UplinkRoute uplinkRoute(String name, RouteSpecs.Uplink spec, List<String> problems) {
+        String prefix = UPLINK_PREFIX + name + ".";
+        int before = problems.size();
+        TopicFilter filter = null;
+        if (spec.mqttFilter() == null) {
+            problems.add(prefix + "mqtt-filter is missing; give the MQTT topic filter this route takes, such as devices/+/telemetry");
+        } else {
+            try {
+                filter = TopicFilter.parse(spec.mqttFilter());
+            } catch (IllegalArgumentException e) {
+                problems.add(prefix + "mqtt-filter='" + spec.mqttFilter() + "' is not a valid MQTT topic filter: " + e.getMessage());
+            }
+        }
+        checkKafkaTopic(prefix + "kafka-topic", spec.kafkaTopic(), problems);
+        KeyStrategy key = null;
+        try {
+            key = KeyStrategy.parse(spec.key() == null ? "mqtt-topic" : spec.key());
+        } catch (IllegalArgumentException e) {
+            problems.add(prefix + "key: " + e.getMessage());
+        }
+        if (filter != null && key instanceof KeyStrategy.TopicLevel level && !filter.isMultiLevel()
+                && level.level() >= filter.guaranteedLevels()) {
+            problems.add(prefix + "key=" + level + " points past the last level of mqtt-filter='" + filter + "' ("
+                    + filter.guaranteedLevels() + " levels, counted from 0)");
+        }
+        return problems.size() == before ? new UplinkRoute(name, filter, spec.kafkaTopic(), key) : null;
+    }
+
+    private static DownlinkRoute downlinkRoute(String name, RouteSpecs.Downlink spec, List<String> problems) {
+        String prefix = DOWNLINK_PREFIX + name + ".";
+        int before = problems.size();
+        checkKafkaTopic(prefix + "kafka-topic", spec.kafkaTopic(), problems);
+        TopicTemplate template = null;
+        if (spec.mqttTopic() == null) {
+            problems.add(prefix + "mqtt-topic is missing; give the MQTT topic template, such as devices/{key}/commands");
+        } else {
+            try {
+                template = TopicTemplate.parse(spec.mqttTopic());
+            } catch (IllegalArgumentException e) {
+                problems.add(prefix + "mqtt-topic='" + spec.mqttTopic() + "' is not a valid topic template: " + e.getMessage());
+            }
+        }
+        int qos = spec.qos() == null ? 1 : spec.qos();
+        if (qos < 0 || qos > 2) {
+            problems.add(prefix + "qos=" + qos + " is not an MQTT QoS; use 0, 1 or 2");
+        }
+        boolean retain = spec.retain() != null && spec.retain();
+        return problems.size() == before ? new DownlinkRoute(name, spec.kafkaTopic(), template, qos, retain) : null;
+    }
+
+    private static void checkKafkaTopic(String key, String topic, List<String> problems) {
+        if (topic == null) {
+            problems.add(key + " is missing; give the Kafka topic of this route");
+        } else if (topic.isBlank()) {
+            problems.add(key + " is empty; give the Kafka topic of this route");
+        } else if (!KAFKA_TOPIC.matcher(topic).matches() || topic.equals(".") || topic.equals("..")) {
+            problems.add(key + "='" + topic + "' is not a legal Kafka topic name (letters, digits, '.', '_', '-'; at most 249)");
+        }
+    }
+
+    /** The uplink routes whose filter matches this topic, in route-name order; empty when the publish is unrouted. */
+    public List<UplinkRoute> uplinkRoutesFor(String mqttTopic) {
+        List<UplinkRoute> matches = null;
+        for (UplinkRoute route : uplink) {
+            if (route.filter().matches(mqttTopic)) {
+                if (matches == null) {
+                    matches = new ArrayList<>(2);
+                }
+                matches.add(route);
+            }
+        }
+        return matches == null ? List.of() : matches;
+    }
+
+    /** The downlink routes reading this Kafka topic. */
+    public List<DownlinkRoute> downlinkRoutesFor(String kafkaTopic) {
+        return downlinkByTopic.getOrDefault(kafkaTopic, List.of());
+    }
+
+    public List<UplinkRoute> uplinkRoutes() {
+        return uplink;
+    }
+
+    public List<DownlinkRoute> downlinkRoutes() {
+        return downlink;
+    }
+
+    /** The distinct Kafka topics the downlink reads, in route-name order. */
+    public List<String> downlinkTopics() {
+        return List.copyOf(downlinkByTopic.keySet());
+    }
+}

@@ -1,0 +1,11 @@
+package io.mqttkafkabridge.routing;
+
+import java.util.List;
+
+/** What one uplink route makes of one publication: the Kafka record to send, without any Kafka types. */
+public record UplinkRecord(UplinkRoute route, String kafkaTopic, String key, List<Header> headers, byte[] value) {
+
+    /** A Kafka record header. */
+    public record Header(String name, byte[] value) {
+    }
+}
