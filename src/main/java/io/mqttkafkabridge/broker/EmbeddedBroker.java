@@ -6,6 +6,8 @@ import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.annotation.PreDestroy;
@@ -28,21 +30,23 @@ import io.netty.handler.codec.mqtt.MqttQoS;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * The embedded Moquette broker. Lifecycle: started on {@link StartupEvent} before the reactive-messaging channels
- * (so the downlink always has a broker to publish to), stopped in {@link PreDestroy}, which Quarkus runs after the
- * channels have been shut down, so the uplink and downlink drain first.
+ * The embedded Moquette broker. Lifecycle: started on {@link StartupEvent} right after SmallRye Reactive Messaging
+ * has wired the channels (the uplink emitter exists only from then on; the downlink waits for {@link #started()}
+ * before it publishes), and stopped in {@link PreDestroy}, which Quarkus runs after the channels have been shut
+ * down, so the uplink and downlink drain first.
  */
 @Singleton
 public class EmbeddedBroker {
 
-    /** Before SmallRye Reactive Messaging starts the channels (it observes at LIBRARY_BEFORE). */
-    static final int START_PRIORITY = Interceptor.Priority.PLATFORM_BEFORE + 100;
+    /** After SmallRye Reactive Messaging has started the channels (it observes at LIBRARY_BEFORE). */
+    static final int START_PRIORITY = Interceptor.Priority.LIBRARY_BEFORE + 10;
 
     private static final String INTERNAL_CLIENT_ID = "mqtt-kafka-bridge";
 
     private final BridgeConfig.Broker config;
     private final RouteTable routes;
     private final UplinkDispatcher uplink;
+    private final CompletableFuture<Void> started = new CompletableFuture<>();
     private volatile Server server;
     private volatile int port;
 
@@ -67,6 +71,7 @@ public class EmbeddedBroker {
                     security, security);
         } catch (IOException | RuntimeException e) {
             stopQuietly(moquette);
+            started.completeExceptionally(e);
             if (causedBy(e, BindException.class)) {
                 throw new IllegalStateException("MQTT port " + config.port() + " on " + config.host()
                         + " is already in use (bridge.broker.port): stop what holds it, or set bridge.broker.port "
@@ -76,6 +81,7 @@ public class EmbeddedBroker {
         }
         server = moquette;
         port = awaitBoundPort(moquette);
+        started.complete(null);
         BridgeLog.LOG.brokerStarted(config.host(), port,
                 config.persistence() == BridgeConfig.Persistence.H2 ? dataPath.toString() : "memory");
     }
@@ -114,6 +120,11 @@ public class EmbeddedBroker {
             moquette.stopServer();
             BridgeLog.LOG.brokerStopped();
         }
+    }
+
+    /** Completes once the broker accepts connections and {@link #publish} works. */
+    public CompletionStage<Void> started() {
+        return started;
     }
 
     /** The MQTT port the broker listens on: the configured one, or the one picked when bridge.broker.port=0. */

@@ -38,6 +38,11 @@ public class DownlinkDispatcher {
 
     @Incoming("downlink")
     CompletionStage<Void> deliver(Message<byte[]> message) {
+        // The channel starts just before the broker does; records that arrive in between wait for it.
+        return broker.started().thenCompose(started -> publish(message));
+    }
+
+    private CompletionStage<Void> publish(Message<byte[]> message) {
         IncomingKafkaRecordMetadata<?, ?> kafka = message.getMetadata(IncomingKafkaRecordMetadata.class).orElse(null);
         if (kafka == null) {
             return message.ack();
@@ -65,7 +70,7 @@ public class DownlinkDispatcher {
         return message.ack();
     }
 
-    /** The parts of a Kafka record a topic template can use. */
+    /** The parts of a Kafka record a topic template can use; an empty key or header counts as missing. */
     private record RecordView(IncomingKafkaRecordMetadata<?, ?> kafka) implements TopicTemplate.KafkaRecordView {
         @Override
         public String kafkaTopic() {
@@ -80,14 +85,16 @@ public class DownlinkDispatcher {
         @Override
         public String key() {
             Object key = kafka.getKey();
-            return key == null ? null : key.toString();
+            return key == null || key.toString().isEmpty() ? null : key.toString();
         }
 
         @Override
         public String header(String name) {
             Headers headers = kafka.getHeaders();
             Header header = headers == null ? null : headers.lastHeader(name);
-            return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+            return header == null || header.value() == null || header.value().length == 0
+                    ? null
+                    : new String(header.value(), StandardCharsets.UTF_8);
         }
     }
 }

@@ -108,10 +108,10 @@ public final class TopicTemplate {
 
         int partition();
 
-        /** The record key as text, or {@code null} when the record has no key. */
+        /** The record key as text, or {@code null} when the record has none (or an empty one). */
         String key();
 
-        /** The last header of that name as text, or {@code null} when there is none. */
+        /** The last header of that name as text, or {@code null} when there is none (or it is empty). */
         String header(String name);
     }
 
@@ -153,7 +153,7 @@ public final class TopicTemplate {
 
         @Override
         public String missingReason() {
-            return "the record has no key for {key}";
+            return "the record has no key (or an empty one) for {key}";
         }
     }
 
@@ -165,7 +165,7 @@ public final class TopicTemplate {
 
         @Override
         public String missingReason() {
-            return "the record has no header '" + name + "' for {header:" + name + "}";
+            return "the record has no header '" + name + "' (or an empty one) for {header:" + name + "}";
         }
     }
 

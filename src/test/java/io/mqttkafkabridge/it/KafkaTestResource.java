@@ -1,0 +1,66 @@
+package io.mqttkafkabridge.it;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+import io.mqttkafkabridge.dev.LocalKafka;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+/**
+ * A real Apache Kafka broker (KRaft) in the test JVM, on a free loopback port, with the topics of the test routes
+ * created up front. Gives the bridge {@code kafka.bootstrap.servers}.
+ */
+public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
+
+    /** The topics the %test routes in application.properties use. */
+    static final List<String> TOPICS = List.of("it-telemetry", "it-audit", "it-sensors", "it-commands", "it-alerts");
+
+    private static volatile String bootstrapServers;
+    private LocalKafka kafka;
+    private Path dir;
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            dir = Files.createTempDirectory(Paths.get("target"), "test-kafka-");
+            kafka = LocalKafka.start(dir, 0);
+            bootstrapServers = kafka.bootstrapServers();
+            Properties admin = new Properties();
+            admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            try (Admin client = Admin.create(admin)) {
+                client.createTopics(TOPICS.stream().map(t -> new NewTopic(t, 2, (short) 1)).toList()).all().get();
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("Could not start the test Kafka broker", e);
+        }
+        return Map.of("kafka.bootstrap.servers", bootstrapServers);
+    }
+
+    static String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    @Override
+    public void stop() {
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (dir != null) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (Exception ignored) {
+                // target/ is cleaned by the build anyway
+            }
+        }
+    }
+}
