@@ -16,17 +16,21 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import jakarta.interceptor.Interceptor;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.moquette.broker.Server;
 import io.mqttkafkabridge.config.BridgeConfig;
 import io.mqttkafkabridge.metrics.BridgeLog;
+import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.routing.RouteTable;
-import io.mqttkafkabridge.uplink.UplinkDispatcher;
+import io.mqttkafkabridge.uplink.UplinkJournal;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -38,6 +42,8 @@ import io.quarkus.runtime.StartupEvent;
 @Singleton
 public class EmbeddedBroker {
 
+    /** Stops first on shutdown, before the uplink drains. */
+    static final int STOP_PRIORITY = Interceptor.Priority.PLATFORM_BEFORE;
     /** After SmallRye Reactive Messaging has started the channels (it observes at LIBRARY_BEFORE). */
     static final int START_PRIORITY = Interceptor.Priority.LIBRARY_BEFORE + 10;
 
@@ -45,15 +51,18 @@ public class EmbeddedBroker {
 
     private final BridgeConfig.Broker config;
     private final RouteTable routes;
-    private final UplinkDispatcher uplink;
+    private final UplinkJournal uplink;
+    private final Counter quarantined;
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private volatile Server server;
     private volatile int port;
 
-    EmbeddedBroker(BridgeConfig config, RouteTable routes, UplinkDispatcher uplink) {
+    EmbeddedBroker(BridgeConfig config, RouteTable routes, UplinkJournal uplink, MeterRegistry registry) {
         this.config = config.broker();
         this.routes = routes;
         this.uplink = uplink;
+        this.quarantined = Counter.builder(BridgeMetrics.STORE_QUARANTINED)
+                .description("Broker session stores that could not be opened and were moved aside").register(registry);
     }
 
     void start(@Observes @Priority(START_PRIORITY) StartupEvent event) {
@@ -64,11 +73,31 @@ public class EmbeddedBroker {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create the broker's data folder " + dataPath + " (bridge.broker.data-path)", e);
         }
+        Server moquette;
+        try {
+            moquette = startMoquette(dataPath);
+        } catch (IllegalStateException e) {
+            if (config.persistence() != BridgeConfig.Persistence.H2 || causedBy(e, BindException.class)) {
+                throw e;
+            }
+            // Moquette 0.17 can fail to reopen its store after a crash; never crash-loop on it
+            quarantineStore(dataPath, e);
+            moquette = startMoquette(dataPath);
+        }
+        server = moquette;
+        port = awaitBoundPort(moquette);
+        started.complete(null);
+        BridgeLog.LOG.brokerStarted(config.host(), port,
+                config.persistence() == BridgeConfig.Persistence.H2 ? dataPath.toString() : "memory");
+    }
+
+    private Server startMoquette(Path dataPath) {
         Server moquette = new Server();
-        BrokerSecurity security = new BrokerSecurity();
+        BrokerSecurity security = new BrokerSecurity(uplink::acceptingPublishes);
         try {
             moquette.startServer(MoquetteSettings.of(config, dataPath), List.of(new UplinkInterceptor(uplink)), null,
                     security, security);
+            return moquette;
         } catch (IOException | RuntimeException e) {
             stopQuietly(moquette);
             started.completeExceptionally(e);
@@ -79,11 +108,21 @@ public class EmbeddedBroker {
             }
             throw new IllegalStateException("The MQTT broker failed to start: " + e.getMessage(), e);
         }
-        server = moquette;
-        port = awaitBoundPort(moquette);
-        started.complete(null);
-        BridgeLog.LOG.brokerStarted(config.host(), port,
-                config.persistence() == BridgeConfig.Persistence.H2 ? dataPath.toString() : "memory");
+    }
+
+    private void quarantineStore(Path dataPath, Exception failure) {
+        Path store = dataPath.resolve(MoquetteSettings.STORE_FILE);
+        if (!Files.exists(store)) {
+            throw new IllegalStateException(failure.getMessage(), failure);
+        }
+        Path aside = dataPath.resolve(MoquetteSettings.STORE_FILE + ".broken-" + System.currentTimeMillis());
+        try {
+            Files.move(store, aside);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot move the broken broker store " + store + " aside", e);
+        }
+        quarantined.increment();
+        BridgeLog.LOG.storeQuarantined(store.toString(), String.valueOf(rootCause(failure).getMessage()), aside.toString());
     }
 
     private void logRoutes() {
@@ -112,8 +151,21 @@ public class EmbeddedBroker {
         return bound;
     }
 
+    /**
+     * On SIGTERM, first of all: close the MQTT listeners and every connection, and let the interceptor finish, so
+     * every publish the broker acknowledged is in the journal before it drains to Kafka.
+     */
+    void stopAccepting(@Observes @Priority(STOP_PRIORITY) ShutdownEvent event) {
+        stop();
+    }
+
+    /** Whether the broker runs (false before start-up and from the start of shutdown on). */
+    public boolean isRunning() {
+        return server != null;
+    }
+
     @PreDestroy
-    void stop() {
+    synchronized void stop() {
         Server moquette = server;
         server = null;
         if (moquette != null) {
@@ -153,6 +205,14 @@ public class EmbeddedBroker {
         } catch (RuntimeException ignored) {
             // the start failure is what the user needs to see
         }
+    }
+
+    private static Throwable rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {

@@ -13,6 +13,9 @@ import io.mqttkafkabridge.config.BridgeConfig;
  */
 final class MoquetteSettings {
 
+    /** The file Moquette's h2 store keeps sessions, subscriptions, queues and retained messages in. */
+    static final String STORE_FILE = "moquette_store.h2";
+
     private MoquetteSettings() {
     }
 

@@ -1,9 +1,11 @@
 package io.mqttkafkabridge.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -21,6 +23,10 @@ public interface BridgeConfig {
     Downlink downlink();
 
     DevKafka devKafka();
+
+    Journal journal();
+
+    Shutdown shutdown();
 
     /** The embedded MQTT broker. */
     interface Broker {
@@ -55,6 +61,34 @@ public interface BridgeConfig {
     interface Uplink {
         /** Routes by name. */
         Map<String, UplinkRoute> routes();
+
+        /** Where records Kafka rejects for good go (too large, not authorized...); without it they are dropped. */
+        Optional<String> deadLetterTopic();
+    }
+
+    /** The uplink journal: every acknowledged publish, on disk, until Kafka has it. */
+    interface Journal {
+        /** Its folder; default: {@code <bridge.broker.data-path>/journal}. */
+        Optional<Path> path();
+
+        /** Disk space it may take; when full, publishes are refused (no PUBACK) until Kafka catches up. */
+        @WithDefault("1G")
+        MemorySize maxBytes();
+
+        /** When writes are forced to the device: always | interval | never. */
+        @WithDefault("interval")
+        io.mqttkafkabridge.journal.FsyncPolicy fsync();
+
+        /** With fsync=interval: how often. */
+        @WithDefault("1s")
+        Duration fsyncInterval();
+    }
+
+    /** Graceful shutdown. */
+    interface Shutdown {
+        /** How long SIGTERM waits for the journal to drain to Kafka (Kubernetes' grace period is 30 s). */
+        @WithDefault("20s")
+        Duration drainTimeout();
     }
 
     /** {@code bridge.uplink.routes.<name>.*}; every field is checked at start-up by the route table. */
@@ -70,6 +104,12 @@ public interface BridgeConfig {
     interface Downlink {
         /** Routes by name. */
         Map<String, DownlinkRoute> routes();
+
+        /**
+         * Kafka consumer group of this instance. Every replica must see every record, so the default is per host:
+         * {@code mqtt-kafka-bridge-<host name>} (the pod name in Kubernetes).
+         */
+        Optional<String> groupId();
     }
 
     /** {@code bridge.downlink.routes.<name>.*}; every field is checked at start-up by the route table. */

@@ -1,6 +1,7 @@
 package io.mqttkafkabridge.downlink;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -56,6 +57,10 @@ public class DownlinkDispatcher {
                 BridgeLog.LOG.downlinkDropped(kafka.getTopic(), kafka.getPartition(), kafka.getOffset(), route.name(),
                         topic.dropReason());
                 continue;
+            }
+            if (!broker.isRunning()) {
+                // shutting down: not acked, so the offset is not committed and the record is read again after restart
+                return new CompletableFuture<>();
             }
             try {
                 broker.publish(topic.topic(), payload, route.qos(), route.retain());

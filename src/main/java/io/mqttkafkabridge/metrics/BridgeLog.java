@@ -66,6 +66,55 @@ public interface BridgeLog extends BasicLogger {
     void downlinkPublishFailed(String kafkaTopic, int partition, long offset, String route, @Cause Throwable cause);
 
     @LogMessage(level = INFO)
+    @Message(id = 300, value = "Uplink journal in %s: %d entries to send from #%d, %d of %d bytes used, fsync %s")
+    void journalOpened(String dir, long pending, long committed, long bytes, long maxBytes, String fsync);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 301, value = "Uplink journal full (%d of %d bytes, bridge.journal.max-bytes): publishes are refused "
+            + "(no PUBACK) until Kafka takes the backlog")
+    void journalFull(long bytes, long maxBytes);
+
+    @LogMessage(level = INFO)
+    @Message(id = 302, value = "Uplink journal has room again (%d of %d bytes): publishes are accepted; %d were refused")
+    void journalRoomAgain(long bytes, long maxBytes, long refused);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 303, value = "Could not append the publish to '%s' to the uplink journal; it is lost")
+    void journalAppendFailed(String topic, @Cause Throwable cause);
+
+    @LogMessage(level = WARN)
+    @Message(id = 304, value = "Uplink journal housekeeping in %s failed")
+    void journalHousekeepingFailed(String dir, @Cause Throwable cause);
+
+    @LogMessage(level = INFO)
+    @Message(id = 310, value = "Shutdown: MQTT listeners closed; draining %d journal entries to Kafka (up to %s, bridge.shutdown.drain-timeout)")
+    void draining(long pending, String timeout);
+
+    @LogMessage(level = INFO)
+    @Message(id = 311, value = "Shutdown: journal drained to Kafka in %d ms")
+    void drained(long millis);
+
+    @LogMessage(level = WARN)
+    @Message(id = 312, value = "Shutdown: drain timed out; %d journal entries stay on disk and are sent after the next start")
+    void drainTimedOut(long pending);
+
+    @LogMessage(level = WARN)
+    @Message(id = 320, value = "Kafka rejected the record of uplink route '%s' for good (Kafka topic '%s', MQTT topic '%s'): %s; sent to dead-letter topic '%s'")
+    void deadLettered(String route, String kafkaTopic, String mqttTopic, String reason, String deadLetterTopic);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 321, value = "Kafka rejected the record of uplink route '%s' for good (Kafka topic '%s', MQTT topic '%s'): %s; dropped (bridge.uplink.dead-letter-topic %s)")
+    void poisonDropped(String route, String kafkaTopic, String mqttTopic, String reason, String deadLetter);
+
+    @LogMessage(level = WARN)
+    @Message(id = 322, value = "Kafka send of uplink route '%s' failed and is retried: %s")
+    void uplinkRetry(String route, String reason);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 400, value = "The MQTT broker's session store in %s could not be opened (%s); moved aside to %s for inspection. Persistent sessions stored there are lost; the broker starts with an empty store")
+    void storeQuarantined(String store, String reason, String movedTo);
+
+    @LogMessage(level = INFO)
     @Message(id = 900, value = "Local Kafka broker (KRaft) for development listening on %s, data in %s")
     void devKafkaStarted(String bootstrap, String dir);
 

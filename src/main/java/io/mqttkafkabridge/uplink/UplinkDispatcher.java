@@ -1,86 +1,297 @@
 package io.mqttkafkabridge.uplink;
 
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
-import jakarta.inject.Singleton;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
 
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.Metadata;
-import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+import org.eclipse.microprofile.reactive.messaging.Outgoing;
 
+import io.mqttkafkabridge.config.BridgeConfig;
+import io.mqttkafkabridge.journal.Journal;
+import io.mqttkafkabridge.journal.JournalEntry;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
-import io.mqttkafkabridge.routing.MqttPublication;
 import io.mqttkafkabridge.routing.RouteTable;
 import io.mqttkafkabridge.routing.UplinkRecord;
 import io.mqttkafkabridge.routing.UplinkRoute;
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 /**
- * Maps each publication through the uplink routes and sends one Kafka record per matching route on the
- * {@code uplink} channel. Called on the broker's interceptor thread; never throws.
+ * The source of the {@code uplink} channel: reads the journal in order, maps each entry through the uplink routes
+ * and hands one record per matching route to the Kafka connector, as fast as the connector asks for them (its
+ * in-flight limit bounds what is in memory; the rest waits on disk). An entry is done in the journal when every
+ * record of it is in Kafka, or was rejected for good and dead-lettered or dropped; a send that failed for a reason
+ * that can pass (Kafka down, leader moving) is tried again.
+ *
+ * <p>Threads: one reader thread ("uplink-journal-reader") calls {@code onNext}; Kafka's producer thread calls the
+ * acks and nacks; the shutdown thread calls {@link #drain}.
  */
-@Singleton
-public class UplinkDispatcher implements Consumer<MqttPublication> {
+@ApplicationScoped
+public class UplinkDispatcher {
 
-    /** Records the Kafka connector has not requested yet that may wait here before a publish is refused. */
-    static final int PENDING_RECORDS = 16_384;
+    /** After the broker has stopped (so nothing more is appended), before the channels stop. */
+    static final int DRAIN_PRIORITY = Interceptor.Priority.PLATFORM_BEFORE + 200;
+    private static final long RETRY_DELAY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final String HEADER_ERROR = "bridge.error";
+    private static final String HEADER_ORIGINAL_TOPIC = "bridge.original-topic";
 
     private final RouteTable routes;
     private final BridgeMetrics metrics;
-    private final Emitter<byte[]> uplink;
+    private final UplinkJournal uplinkJournal;
+    private final Journal journal;
+    private final Optional<String> deadLetterTopic;
+    private final Duration drainTimeout;
+    private final KafkaTopicProbe topicProbe;
+    private final ConcurrentLinkedQueue<Outbound> retries = new ConcurrentLinkedQueue<>();
+    private final AtomicLong demand = new AtomicLong();
+    private volatile Flow.Subscriber<? super Message<byte[]>> subscriber;
+    private volatile Thread reader;
+    private volatile boolean running = true;
+    private volatile long lastRetryLog;
 
-    UplinkDispatcher(RouteTable routes, BridgeMetrics metrics,
-            @Channel("uplink") @OnOverflow(value = OnOverflow.Strategy.THROW_EXCEPTION, bufferSize = PENDING_RECORDS) Emitter<byte[]> uplink) {
+    UplinkDispatcher(RouteTable routes, BridgeMetrics metrics, UplinkJournal journal, BridgeConfig config,
+            KafkaTopicProbe topicProbe) {
         this.routes = routes;
         this.metrics = metrics;
-        this.uplink = uplink;
+        this.uplinkJournal = journal;
+        this.journal = journal.journal();
+        this.deadLetterTopic = config.uplink().deadLetterTopic();
+        this.drainTimeout = config.shutdown().drainTimeout();
+        this.topicProbe = topicProbe;
     }
 
-    @Override
-    public void accept(MqttPublication publication) {
-        List<UplinkRoute> matching = routes.uplinkRoutesFor(publication.topic());
+    @Outgoing("uplink")
+    public Flow.Publisher<Message<byte[]>> records() {
+        return downstream -> {
+            subscriber = downstream;
+            downstream.onSubscribe(new Flow.Subscription() {
+                @Override
+                public void request(long n) {
+                    if (n > 0) {
+                        demand.accumulateAndGet(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
+                        wakeUp();
+                    }
+                }
+
+                @Override
+                public void cancel() {
+                    running = false;
+                    wakeUp();
+                }
+            });
+            Thread thread = new Thread(this::readLoop, "uplink-journal-reader");
+            thread.setDaemon(true);
+            reader = thread;
+            uplinkJournal.onAppend(this::wakeUp);
+            thread.start();
+        };
+    }
+
+    private void wakeUp() {
+        Thread thread = reader;
+        if (thread != null) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    private void readLoop() {
+        List<Outbound> batch = List.of();
+        int next = 0;
+        while (running) {
+            try {
+                if (demand.get() > 0) {
+                    Outbound retry = retries.peek();
+                    if (retry != null && retry.notBefore - System.nanoTime() <= 0) {
+                        retries.poll();
+                        emit(retry);
+                        continue;
+                    }
+                    if (next < batch.size()) {
+                        emit(batch.get(next++));
+                        continue;
+                    }
+                    JournalEntry entry = journal.read();
+                    if (entry != null) {
+                        batch = expand(entry);
+                        next = 0;
+                        continue;
+                    }
+                }
+                LockSupport.parkNanos(retries.isEmpty() ? 50_000_000L : 10_000_000L);
+            } catch (RuntimeException e) {
+                BridgeLog.LOG.journalHousekeepingFailed("reader", e);
+                LockSupport.parkNanos(1_000_000_000L);
+            }
+        }
+    }
+
+    /** The records of one journal entry; none (and the entry is done) when no route matches. */
+    private List<Outbound> expand(JournalEntry entry) {
+        List<UplinkRoute> matching = routes.uplinkRoutesFor(entry.publication().topic());
         if (matching.isEmpty()) {
             metrics.uplinkUnrouted();
-            BridgeLog.LOG.unrouted(publication.topic(), publication.clientId());
-            return;
+            BridgeLog.LOG.unrouted(entry.publication().topic(), entry.publication().clientId());
+            journal.ack(entry.seq());
+            return List.of();
         }
+        AtomicInteger remaining = new AtomicInteger(matching.size());
+        List<Outbound> records = new ArrayList<>(matching.size());
         for (UplinkRoute route : matching) {
-            send(route.toRecord(publication), publication.topic());
+            UplinkRecord record = route.toRecord(entry.publication());
+            records.add(new Outbound(entry.seq(), remaining, record, record.kafkaTopic(), null, entry.publication().topic()));
         }
+        return records;
     }
 
-    private void send(UplinkRecord record, String mqttTopic) {
-        String route = record.route().name();
+    private void emit(Outbound out) {
+        demand.decrementAndGet();
+        subscriber.onNext(message(out));
+    }
+
+    private Message<byte[]> message(Outbound out) {
         RecordHeaders headers = new RecordHeaders();
-        for (UplinkRecord.Header header : record.headers()) {
+        for (UplinkRecord.Header header : out.record.headers()) {
             headers.add(header.name(), header.value());
         }
+        if (out.error != null) {
+            headers.add(HEADER_ERROR, out.error.getBytes(StandardCharsets.UTF_8));
+            headers.add(HEADER_ORIGINAL_TOPIC, out.record.kafkaTopic().getBytes(StandardCharsets.UTF_8));
+        }
         OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String> builder()
-                .withTopic(record.kafkaTopic())
-                .withKey(record.key())
-                .withHeaders(headers)
-                .build();
-        Message<byte[]> message = Message.of(record.value(), Metadata.of(metadata),
+                .withTopic(out.topic).withKey(out.record.key()).withHeaders(headers).build();
+        return Message.of(out.record.value(), Metadata.of(metadata),
                 () -> {
-                    metrics.uplink(route, "sent");
+                    metrics.uplink(out.record.route().name(), out.error == null ? "sent" : "dead-lettered");
+                    done(out);
                     return CompletableFuture.completedFuture(null);
                 },
                 failure -> {
-                    metrics.uplink(route, "failed");
-                    BridgeLog.LOG.uplinkSendFailed(route, record.kafkaTopic(), mqttTopic, failure);
+                    failed(out, failure);
                     return CompletableFuture.completedFuture(null);
                 });
-        try {
-            uplink.send(message);
-        } catch (RuntimeException e) {
-            metrics.uplink(route, "failed");
-            BridgeLog.LOG.uplinkQueueFailed(mqttTopic, e.getMessage());
+    }
+
+    private void done(Outbound out) {
+        if (out.remaining.decrementAndGet() == 0) {
+            journal.ack(out.seq);
+        }
+    }
+
+    private void failed(Outbound out, Throwable failure) {
+        if (!running) {
+            return; // shutting down: the entry stays in the journal and is sent after the next start
+        }
+        String route = out.record.route().name();
+        if (isRetriable(failure, out.topic)) {
+            metrics.uplink(route, "retried");
+            long now = System.nanoTime();
+            if (now - lastRetryLog > TimeUnit.SECONDS.toNanos(10)) {
+                lastRetryLog = now;
+                BridgeLog.LOG.uplinkRetry(route, String.valueOf(failure));
+            }
+            retries.add(out.retryAt(now + RETRY_DELAY_NANOS));
+            wakeUp();
+            return;
+        }
+        String reason = String.valueOf(failure);
+        if (out.error == null && deadLetterTopic.isPresent()) {
+            BridgeLog.LOG.deadLettered(route, out.topic, out.mqttTopic, reason, deadLetterTopic.get());
+            retries.add(out.deadLetter(deadLetterTopic.get(), reason));
+            wakeUp();
+            return;
+        }
+        metrics.uplink(route, "dropped");
+        BridgeLog.LOG.poisonDropped(route, out.topic, out.mqttTopic, reason,
+                deadLetterTopic.map(t -> "'" + t + "' failed too").orElse("not set"));
+        done(out);
+    }
+
+    /**
+     * A failure that can pass. Kafka reports an unknown topic (auto-create off) the same way as an unreachable
+     * cluster, as a metadata time-out; the probe asks the cluster which one it is.
+     */
+    private boolean isRetriable(Throwable failure, String topic) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.TimeoutException
+                    && String.valueOf(t.getMessage()).contains("not present in metadata")) {
+                return topicProbe.exists(topic).orElse(true);
+            }
+            if (t instanceof RetriableException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Waits until every journaled entry is in Kafka or the drain time-out has passed. Runs on SIGTERM after the
+     * broker has stopped taking publishes, and before the channels stop.
+     */
+    void drain(@Observes @Priority(DRAIN_PRIORITY) ShutdownEvent event) {
+        long pending = journal.pending();
+        if (pending > 0 && subscriber != null) {
+            BridgeLog.LOG.draining(pending, drainTimeout.toString());
+            long start = System.nanoTime();
+            long deadline = start + drainTimeout.toNanos();
+            while (journal.pending() > 0 && System.nanoTime() - deadline < 0) {
+                LockSupport.parkNanos(10_000_000L);
+            }
+            if (journal.pending() > 0) {
+                BridgeLog.LOG.drainTimedOut(journal.pending());
+            } else {
+                BridgeLog.LOG.drained(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            }
+        }
+        running = false;
+        wakeUp();
+    }
+
+    /** One Kafka record on its way: a route's record of a journal entry, or its dead letter. */
+    private static final class Outbound {
+        final long seq;
+        final AtomicInteger remaining;
+        final UplinkRecord record;
+        final String topic;
+        final String error;
+        final String mqttTopic;
+        long notBefore;
+
+        Outbound(long seq, AtomicInteger remaining, UplinkRecord record, String topic, String error, String mqttTopic) {
+            this.seq = seq;
+            this.remaining = remaining;
+            this.record = record;
+            this.topic = topic;
+            this.error = error;
+            this.mqttTopic = mqttTopic;
+        }
+
+        Outbound retryAt(long nanos) {
+            Outbound retry = new Outbound(seq, remaining, record, topic, error, mqttTopic);
+            retry.notBefore = nanos;
+            return retry;
+        }
+
+        Outbound deadLetter(String deadLetterTopic, String reason) {
+            return new Outbound(seq, remaining, record, deadLetterTopic, reason, mqttTopic);
         }
     }
 }

@@ -43,7 +43,7 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
         } catch (Exception e) {
             throw new IllegalStateException("Could not start the test Kafka broker", e);
         }
-        return Map.of("kafka.bootstrap.servers", bootstrapServers);
+        return Map.of("kafka.bootstrap.servers", bootstrapServers, "bridge.journal.path", dir.resolve("journal").toString());
     }
 
     static String bootstrapServers() {

@@ -1,0 +1,115 @@
+package io.mqttkafkabridge.uplink;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.mqttkafkabridge.config.BridgeConfig;
+import io.mqttkafkabridge.journal.Journal;
+import io.mqttkafkabridge.metrics.BridgeLog;
+import io.mqttkafkabridge.metrics.BridgeMetrics;
+import io.mqttkafkabridge.routing.MqttPublication;
+
+/**
+ * The bridge's handle on the uplink {@link Journal}: the broker's interceptor appends to it, the topic policy asks
+ * it whether a publish may be accepted, the {@link UplinkDispatcher} reads it. Opened when first injected (at
+ * start-up, before the broker listens), closed after the channels have stopped.
+ */
+@Singleton
+public class UplinkJournal implements Consumer<MqttPublication> {
+
+    private final Journal journal;
+    private final long margin;
+    private final AtomicBoolean full = new AtomicBoolean();
+    private final AtomicLong refusedInEpisode = new AtomicLong();
+    private final Counter refused;
+    private final Counter lost;
+    private volatile Runnable onAppend = () -> {
+    };
+
+    UplinkJournal(BridgeConfig config, MeterRegistry registry) {
+        Path dir = config.journal().path().orElse(config.broker().dataPath().resolve("journal")).toAbsolutePath();
+        try {
+            journal = Journal.open(dir, config.journal().maxBytes().asLongValue(), config.journal().fsync(),
+                    config.journal().fsyncInterval());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot open the uplink journal in " + dir + " (bridge.journal.path)", e);
+        }
+        margin = config.broker().maxMessageSize() + 1024L;
+        refused = Counter.builder(BridgeMetrics.JOURNAL_REFUSED)
+                .description("Publishes refused (no PUBACK) because the uplink journal was full").register(registry);
+        lost = Counter.builder(BridgeMetrics.JOURNAL_LOST)
+                .description("Acknowledged publishes that could not be written to the uplink journal").register(registry);
+        Gauge.builder(BridgeMetrics.JOURNAL_ENTRIES, journal, Journal::pending)
+                .description("Journal entries not yet in Kafka").register(registry);
+        Gauge.builder(BridgeMetrics.JOURNAL_BYTES, journal, Journal::bytes).baseUnit("bytes")
+                .description("Disk space the uplink journal takes").register(registry);
+        Gauge.builder(BridgeMetrics.JOURNAL_MAX_BYTES, journal, Journal::maxBytes).baseUnit("bytes")
+                .description("bridge.journal.max-bytes").register(registry);
+        BridgeLog.LOG.journalOpened(dir.toString(), journal.pending(), journal.committed(), journal.bytes(),
+                journal.maxBytes(), config.journal().fsync().name().toLowerCase());
+    }
+
+    /** Appends a publication the broker has acknowledged. Called on the broker's interceptor thread. */
+    @Override
+    public void accept(MqttPublication publication) {
+        try {
+            journal.append(publication);
+        } catch (IOException | RuntimeException e) {
+            lost.increment();
+            BridgeLog.LOG.journalAppendFailed(publication.topic(), e);
+            return;
+        }
+        onAppend.run();
+    }
+
+    /**
+     * Whether the broker may accept (and acknowledge) one more publish. False while the journal is full: the
+     * broker then sends no PUBACK, so the device keeps the message. Logs once per episode. Never throws.
+     */
+    public boolean acceptingPublishes() {
+        if (journal.hasRoom(margin)) {
+            if (full.compareAndSet(true, false)) {
+                BridgeLog.LOG.journalRoomAgain(journal.bytes(), journal.maxBytes(), refusedInEpisode.getAndSet(0));
+            }
+            return true;
+        }
+        if (full.compareAndSet(false, true)) {
+            BridgeLog.LOG.journalFull(journal.bytes(), journal.maxBytes());
+        }
+        refused.increment();
+        refusedInEpisode.incrementAndGet();
+        return false;
+    }
+
+    /** True while publishes are being refused for lack of space. */
+    public boolean isFull() {
+        return !journal.hasRoom(margin);
+    }
+
+    Journal journal() {
+        return journal;
+    }
+
+    void onAppend(Runnable wakeUp) {
+        this.onAppend = wakeUp;
+    }
+
+    @PreDestroy
+    void close() {
+        try {
+            journal.close();
+        } catch (IOException e) {
+            BridgeLog.LOG.journalHousekeepingFailed("close", e);
+        }
+    }
+}
