@@ -96,6 +96,19 @@ public class UplinkJournal implements Consumer<MqttPublication> {
         return !journal.hasRoom(margin);
     }
 
+    /** Entries not yet in Kafka. */
+    public long pending() {
+        return journal.pending();
+    }
+
+    public long bytes() {
+        return journal.bytes();
+    }
+
+    public long maxBytes() {
+        return journal.maxBytes();
+    }
+
     Journal journal() {
         return journal;
     }
