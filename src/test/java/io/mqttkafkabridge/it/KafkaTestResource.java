@@ -23,7 +23,10 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
 
     /** The topics the %test routes in application.properties use. */
-    static final List<String> TOPICS = List.of("it-telemetry", "it-audit", "it-sensors", "it-commands", "it-alerts");
+    static final List<String> TOPICS = List.of("it-telemetry", "it-audit", "it-sensors", "it-commands", "it-alerts",
+            "it-dead-letter");
+    /** A topic whose records may not exceed 2 KiB: Kafka rejects larger ones for good. */
+    static final String SMALL_TOPIC = "it-small";
 
     private static volatile String bootstrapServers;
     private LocalKafka kafka;
@@ -38,7 +41,9 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
             Properties admin = new Properties();
             admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
             try (Admin client = Admin.create(admin)) {
-                client.createTopics(TOPICS.stream().map(t -> new NewTopic(t, 2, (short) 1)).toList()).all().get();
+                List<NewTopic> topics = new java.util.ArrayList<>(TOPICS.stream().map(t -> new NewTopic(t, 2, (short) 1)).toList());
+                topics.add(new NewTopic(SMALL_TOPIC, 1, (short) 1).configs(Map.of("max.message.bytes", "2048")));
+                client.createTopics(topics).all().get();
             }
         } catch (Exception e) {
             throw new IllegalStateException("Could not start the test Kafka broker", e);
