@@ -1,6 +1,8 @@
 package io.mqttkafkabridge.uplink;
 
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -11,13 +13,18 @@ import jakarta.inject.Singleton;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 import io.smallrye.common.annotation.Identifier;
 
 /**
- * Asks the Kafka cluster whether a topic exists, with the application's Kafka settings ({@code kafka.*}). Used only
- * after a send failed, never on the hot path. Thread-safe.
+ * Asks the Kafka cluster whether a topic can be written to, with the application's Kafka settings ({@code kafka.*}).
+ * Used once per topic before its first record (a send to a missing topic would wait for it without end), never on
+ * the hot path. Thread-safe.
  */
 @Singleton
 public class KafkaTopicProbe {
@@ -29,13 +36,34 @@ public class KafkaTopicProbe {
         this.kafka = kafka;
     }
 
-    /** True or false when the cluster answered within 5 s; empty when it could not be asked. */
-    public Optional<Boolean> exists(String topic) {
+    /**
+     * Whether records can be written to the topic: it exists, or the brokers create topics on first use. Empty when
+     * the cluster could not be asked within 5 s (it is down, say).
+     */
+    public Optional<Boolean> writable(String topic) {
         try {
-            admin().describeTopics(java.util.List.of(topic)).allTopicNames().get(5, TimeUnit.SECONDS);
+            admin().describeTopics(List.of(topic)).allTopicNames().get(5, TimeUnit.SECONDS);
             return Optional.of(true);
         } catch (ExecutionException e) {
-            return e.getCause() instanceof UnknownTopicOrPartitionException ? Optional.of(false) : Optional.empty();
+            return e.getCause() instanceof UnknownTopicOrPartitionException ? autoCreate() : Optional.empty();
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            return Optional.empty();
+        }
+    }
+
+    private Optional<Boolean> autoCreate() {
+        try {
+            Collection<Node> nodes = admin().describeCluster().nodes().get(5, TimeUnit.SECONDS);
+            if (nodes.isEmpty()) {
+                return Optional.empty();
+            }
+            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, nodes.iterator().next().idString());
+            Config config = admin().describeConfigs(List.of(broker)).all().get(5, TimeUnit.SECONDS).get(broker);
+            ConfigEntry entry = config == null ? null : config.get("auto.create.topics.enable");
+            return Optional.of(entry != null && Boolean.parseBoolean(entry.value()));
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();

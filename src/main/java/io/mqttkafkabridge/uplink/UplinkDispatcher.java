@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Flow;
@@ -19,6 +21,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
 
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.Metadata;
@@ -62,6 +65,7 @@ public class UplinkDispatcher {
     private final Duration drainTimeout;
     private final KafkaTopicProbe topicProbe;
     private final ConcurrentLinkedQueue<Outbound> retries = new ConcurrentLinkedQueue<>();
+    private final Set<String> writableTopics = ConcurrentHashMap.newKeySet();
     private final AtomicLong demand = new AtomicLong();
     private volatile Flow.Subscriber<? super Message<byte[]>> subscriber;
     private volatile Thread reader;
@@ -163,6 +167,21 @@ public class UplinkDispatcher {
     }
 
     private void emit(Outbound out) {
+        while (!writableTopics.contains(out.topic)) {
+            Optional<Boolean> writable = topicProbe.writable(out.topic);
+            if (writable.isPresent() && writable.get()) {
+                writableTopics.add(out.topic);
+            } else if (writable.isPresent()) {
+                failed(out, new UnknownTopicOrPartitionException("Topic " + out.topic
+                        + " does not exist and the brokers do not create topics (auto.create.topics.enable=false)"));
+                return;
+            } else if (running) {
+                // the cluster cannot be asked (down): wait, keeping the order of the records
+                LockSupport.parkNanos(RETRY_DELAY_NANOS);
+            } else {
+                return;
+            }
+        }
         demand.decrementAndGet();
         subscriber.onNext(message(out));
     }
@@ -201,7 +220,7 @@ public class UplinkDispatcher {
             return; // shutting down: the entry stays in the journal and is sent after the next start
         }
         String route = out.record.route().name();
-        if (isRetriable(failure, out.topic)) {
+        if (isRetriable(failure)) {
             metrics.uplink(route, "retried");
             long now = System.nanoTime();
             if (now - lastRetryLog > TimeUnit.SECONDS.toNanos(10)) {
@@ -226,14 +245,13 @@ public class UplinkDispatcher {
     }
 
     /**
-     * A failure that can pass. Kafka reports an unknown topic (auto-create off) the same way as an unreachable
-     * cluster, as a metadata time-out; the probe asks the cluster which one it is.
+     * A failure that can pass (Kafka down, leader moving, a time-out). With the producer defaults of
+     * application.properties the producer itself retries those without end and in order, so this is rare.
      */
-    private boolean isRetriable(Throwable failure, String topic) {
+    private static boolean isRetriable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof org.apache.kafka.common.errors.TimeoutException
-                    && String.valueOf(t.getMessage()).contains("not present in metadata")) {
-                return topicProbe.exists(topic).orElse(true);
+            if (t instanceof UnknownTopicOrPartitionException) {
+                return false;
             }
             if (t instanceof RetriableException) {
                 return true;
