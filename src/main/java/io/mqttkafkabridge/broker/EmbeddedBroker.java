@@ -97,6 +97,9 @@ public class EmbeddedBroker {
         try {
             moquette.startServer(MoquetteSettings.of(config, dataPath), List.of(new UplinkInterceptor(uplink)), null,
                     security, security);
+            if (!InlineInterceptors.install(moquette)) {
+                BridgeLog.LOG.interceptorsNotInline();
+            }
             return moquette;
         } catch (IOException | RuntimeException e) {
             stopQuietly(moquette);

@@ -31,7 +31,7 @@ final class MoquetteSettings {
         p.setProperty(IConfig.DATA_PATH_PROPERTY_NAME, dataPath.toString());
         // Only the h2 queues keep every offline session's messages across a clean restart; segmented keeps one.
         p.setProperty(IConfig.PERSISTENT_QUEUE_TYPE_PROPERTY_NAME, "h2");
-        // One interceptor thread keeps each client's publishes in order on their way to Kafka.
+        // One interceptor thread keeps each client's publishes in order, should the pool stay (see InlineInterceptors).
         p.setProperty("intercept.thread_pool.size", "1");
         // MQTT 3.1.1 lets a clean-session client connect with an empty client id; the broker assigns one.
         p.setProperty("allow_zero_byte_client_id", "true");

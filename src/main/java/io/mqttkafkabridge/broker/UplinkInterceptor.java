@@ -11,8 +11,9 @@ import io.netty.buffer.ByteBufUtil;
 
 /**
  * Copies every PUBLISH that devices send into an {@link MqttPublication} and hands it to the uplink. Moquette calls
- * {@link #onPublish} on its single interceptor thread, in the order the broker received the publishes, after it
- * has sent the PUBACK. Messages the bridge injects with {@code internalPublish} never come here.
+ * {@link #onPublish} right after it queued the PUBACK, on the session-loop thread of the publishing client (see
+ * {@link InlineInterceptors}), so each client's publishes arrive in order. Messages the bridge injects with
+ * {@code internalPublish} never come here.
  */
 final class UplinkInterceptor extends AbstractInterceptHandler {
 

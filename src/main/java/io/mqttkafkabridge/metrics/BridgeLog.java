@@ -45,6 +45,11 @@ public interface BridgeLog extends BasicLogger {
     @Message(id = 6, value = "An MQTT session loop of the broker failed")
     void sessionLoopError(@Cause Throwable cause);
 
+    @LogMessage(level = WARN)
+    @Message(id = 7, value = "This Moquette version does not let the bridge journal publishes on the thread that "
+            + "acknowledged them; they are journaled from Moquette's interceptor pool, and a crash can lose the ones queued there")
+    void interceptorsNotInline();
+
     @LogMessage(level = DEBUG)
     @Message(id = 100, value = "Publish to '%s' by client '%s' matches no uplink route; not sent")
     void unrouted(String topic, String clientId);

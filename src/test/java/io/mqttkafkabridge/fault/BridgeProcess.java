@@ -43,6 +43,12 @@ final class BridgeProcess implements AutoCloseable {
         env.put("BRIDGE_UPLINK_ROUTES_LOAD_KEY", "topic-level:1");
     }
 
+    /** Sets an environment variable for the next start. */
+    BridgeProcess env(String name, String value) {
+        env.put(name, value);
+        return this;
+    }
+
     int mqttPort() {
         return mqttPort;
     }

@@ -24,7 +24,7 @@ final class KafkaProcess implements AutoCloseable {
 
     void start() throws Exception {
         Path log = dir.resolve("kafka-" + (++starts) + ".log");
-        process = new ProcessBuilder(List.of(Processes.java(), "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+        process = new ProcessBuilder(List.of(Processes.java(), "-Xmx512m", "-cp", Processes.classpath(),
                 LocalKafkaMain.class.getName(), dir.resolve("data").toString(), Integer.toString(port)))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Processes.awaitLog(process, log, "READY", Duration.ofSeconds(60));

@@ -23,6 +23,21 @@ final class Processes {
         }
     }
 
+    /** This JVM's class path: java.class.path under Surefire/Failsafe, the class loader's URLs under exec:java. */
+    static String classpath() {
+        ClassLoader loader = Processes.class.getClassLoader();
+        if (loader instanceof java.net.URLClassLoader urls && urls.getURLs().length > 1) {
+            return java.util.Arrays.stream(urls.getURLs()).map(url -> {
+                try {
+                    return Path.of(url.toURI()).toString();
+                } catch (java.net.URISyntaxException e) {
+                    throw new IllegalStateException(e);
+                }
+            }).collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+        }
+        return System.getProperty("java.class.path");
+    }
+
     static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
