@@ -3,47 +3,82 @@ package io.mqttkafkabridge.config;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 import org.eclipse.microprofile.config.spi.ConfigSource;
 
-import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.ConfigSourceContext;
-import io.smallrye.config.ConfigSourceFactory.ConfigurableConfigSourceFactory;
+import io.smallrye.config.ConfigSourceFactory;
+import io.smallrye.config.ConfigValue;
 import io.smallrye.config.PropertiesConfigSource;
 
 /**
  * Tells the Kafka connector which topics the {@code downlink} channel reads: the distinct
  * {@code bridge.downlink.routes.*.kafka-topic} values, so topic names are written once, in the routes. With no
  * downlink route the channel is disabled. Its consumer group is {@code bridge.downlink.group-id}, by default one
- * per host so every replica sees every record. Values set explicitly under {@code mp.messaging.incoming.downlink.*}
+ * per host so every replica sees every record, with the same name as static member id. Values set explicitly under {@code mp.messaging.incoming.downlink.*}
  * win (this source has a low ordinal). SmallRye Config calls this once per configuration build, at build time
- * and at start-up.
+ * and at start-up; it reads route names as properties ({@code bridge.downlink.routes.<name>.kafka-topic}, with an
+ * active profile prefix or none) and as environment variables ({@code BRIDGE_DOWNLINK_ROUTES_<NAME>_KAFKA_TOPIC}).
  */
-public class DownlinkChannelConfigSourceFactory implements ConfigurableConfigSourceFactory<DownlinkChannelConfigSourceFactory.DownlinkSettings> {
+public class DownlinkChannelConfigSourceFactory implements ConfigSourceFactory {
 
     static final String TOPICS = "mp.messaging.incoming.downlink.topics";
     static final String ENABLED = "mp.messaging.incoming.downlink.enabled";
     static final String GROUP_ID = "mp.messaging.incoming.downlink.group.id";
-    /** Below application.properties (250), environment variables (300) and microprofile-config.properties (100). */
+    static final String GROUP_INSTANCE_ID = "mp.messaging.incoming.downlink.group.instance.id";
+    /**
+     * Below application.properties (250), environment variables (300) and system properties (400), so a user's
+     * explicit mp.messaging.incoming.downlink.* wins.
+     */
     static final int ORDINAL = 50;
 
+    private static final Pattern PROPERTY = Pattern.compile("bridge\\.downlink\\.routes\\.[^.]+\\.kafka-topic");
+    private static final Pattern PROFILED = Pattern.compile("%([^.]+)\\.(bridge\\.downlink\\.routes\\.[^.]+\\.kafka-topic)");
+    private static final Pattern ENVIRONMENT = Pattern.compile("BRIDGE_DOWNLINK_ROUTES_[A-Z0-9_]+_KAFKA_TOPIC");
+
     @Override
-    public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context, DownlinkSettings config) {
+    public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
+        List<String> profiles = context.getProfiles();
         TreeSet<String> topics = new TreeSet<>();
-        config.routes().values().forEach(route -> route.kafkaTopic()
-                .map(String::trim).filter(topic -> !topic.isEmpty()).ifPresent(topics::add));
+        for (Iterator<String> names = context.iterateNames(); names.hasNext();) {
+            String name = names.next();
+            String lookup = null;
+            if (PROPERTY.matcher(name).matches() || ENVIRONMENT.matcher(name).matches()) {
+                lookup = name;
+            } else {
+                java.util.regex.Matcher profiled = PROFILED.matcher(name);
+                if (profiled.matches() && profiles.contains(profiled.group(1))) {
+                    lookup = profiled.group(2);
+                }
+            }
+            if (lookup != null) {
+                ConfigValue value = context.getValue(lookup);
+                if (value != null && value.getValue() != null && !value.getValue().isBlank()) {
+                    topics.add(value.getValue().trim());
+                }
+            }
+        }
         Map<String, String> channel = new HashMap<>();
-        if (topics.isEmpty()) {
-            channel.put(ENABLED, "false");
-        } else {
+        // always explicit: Quarkus keeps the values it saw at build time as defaults, routes given only at run time
+        // (environment variables of a container) must override them
+        channel.put(ENABLED, Boolean.toString(!topics.isEmpty()));
+        if (!topics.isEmpty()) {
             channel.put(TOPICS, String.join(",", topics));
         }
-        channel.put(GROUP_ID, config.groupId().orElseGet(() -> "mqtt-kafka-bridge-" + hostName()));
+        ConfigValue configured = context.getValue("bridge.downlink.group-id");
+        String groupId = configured != null && configured.getValue() != null && !configured.getValue().isBlank()
+                ? configured.getValue().trim()
+                : "mqtt-kafka-bridge-" + hostName();
+        channel.put(GROUP_ID, groupId);
+        // static membership: an instance restarted after a crash takes its partitions back at once, instead of
+        // waiting for the dead member's session to time out (45 s)
+        channel.put(GROUP_INSTANCE_ID, groupId);
         return List.of(new PropertiesConfigSource(channel, "bridge downlink routes", ORDINAL));
     }
 
@@ -63,27 +98,5 @@ public class DownlinkChannelConfigSourceFactory implements ConfigurableConfigSou
     @Override
     public OptionalInt getPriority() {
         return OptionalInt.of(ORDINAL);
-    }
-
-    /**
-     * The part of {@link BridgeConfig} this factory reads, all as text: the factory runs on a bare SmallRye Config
-     * without Quarkus's converters, and the full mapping validates the values anyway.
-     */
-    @ConfigMapping(prefix = "bridge.downlink")
-    public interface DownlinkSettings {
-        Map<String, Route> routes();
-
-        Optional<String> groupId();
-
-        /** {@code bridge.downlink.routes.<name>.*} */
-        interface Route {
-            Optional<String> kafkaTopic();
-
-            Optional<String> mqttTopic();
-
-            Optional<String> qos();
-
-            Optional<String> retain();
-        }
     }
 }

@@ -21,7 +21,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * per-device order (the first copy of each message must come in the order the device sent it).
  */
 record Delivery(long published, long acknowledged, long records, long delivered, long missing, long duplicates,
-        long orderViolations) {
+        long orderViolations, Map<String, Set<Long>> seen) {
 
     /** Reads the topic from the beginning until every acknowledged message is there or {@code timeout} passes. */
     static Delivery check(String bootstrap, String topic, long published, Map<String, Set<Long>> acked, Duration timeout) {
@@ -56,7 +56,13 @@ record Delivery(long published, long acknowledged, long records, long delivered,
             }
         }
         long delivered = seen.values().stream().mapToLong(Set::size).sum();
-        return new Delivery(published, acknowledged, records, delivered, missing(acked, seen), records - delivered, violations);
+        return new Delivery(published, acknowledged, records, delivered, missing(acked, seen), records - delivered, violations,
+                seen);
+    }
+
+    /** How many of {@code expected} did not reach Kafka. */
+    long missingOf(Map<String, Set<Long>> expected) {
+        return missing(expected, seen);
     }
 
     private static long missing(Map<String, Set<Long>> acked, Map<String, Set<Long>> seen) {
