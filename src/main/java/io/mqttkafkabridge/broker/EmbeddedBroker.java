@@ -75,20 +75,29 @@ public class EmbeddedBroker {
         }
         Server moquette;
         try {
-            moquette = startMoquette(dataPath);
-        } catch (IllegalStateException e) {
-            if (config.persistence() != BridgeConfig.Persistence.H2 || causedBy(e, BindException.class)) {
-                throw e;
-            }
-            // Moquette 0.17 can fail to reopen its store after a crash; never crash-loop on it
-            quarantineStore(dataPath, e);
-            moquette = startMoquette(dataPath);
+            moquette = startWithQuarantine(dataPath);
+        } catch (RuntimeException e) {
+            started.completeExceptionally(e);
+            throw e;
         }
         server = moquette;
         port = awaitBoundPort(moquette);
         started.complete(null);
         BridgeLog.LOG.brokerStarted(config.host(), port,
                 config.persistence() == BridgeConfig.Persistence.H2 ? dataPath.toString() : "memory");
+    }
+
+    private Server startWithQuarantine(Path dataPath) {
+        try {
+            return startMoquette(dataPath);
+        } catch (IllegalStateException e) {
+            if (config.persistence() != BridgeConfig.Persistence.H2 || causedBy(e, BindException.class)) {
+                throw e;
+            }
+            // Moquette 0.17 can fail to reopen its store after a crash; never crash-loop on it
+            quarantineStore(dataPath, e);
+            return startMoquette(dataPath);
+        }
     }
 
     private Server startMoquette(Path dataPath) {
@@ -103,7 +112,6 @@ public class EmbeddedBroker {
             return moquette;
         } catch (IOException | RuntimeException e) {
             stopQuietly(moquette);
-            started.completeExceptionally(e);
             if (causedBy(e, BindException.class)) {
                 throw new IllegalStateException("MQTT port " + config.port() + " on " + config.host()
                         + " is already in use (bridge.broker.port): stop what holds it, or set bridge.broker.port "

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.Set;
@@ -25,11 +24,6 @@ import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
 
 /** Kafka to devices across replicas and crashes, with a Kafka process and packaged bridges as separate processes. */
 class DownlinkFaultIT {
-
-    private static Path dir(String name) throws Exception {
-        Files.createDirectories(Paths.get("target", "fault"));
-        return Files.createTempDirectory(Paths.get("target", "fault"), name + "-");
-    }
 
     private static BridgeProcess bridge(Path dir, KafkaProcess kafka, String pod, String topic, boolean retain) {
         return new BridgeProcess(dir, kafka.bootstrapServers(), "unused-uplink")
@@ -73,7 +67,7 @@ class DownlinkFaultIT {
 
     @Test
     void every_replica_delivers_every_record_to_its_own_devices() throws Exception {
-        Path dir = dir("replicas");
+        Path dir = Processes.scratchDir("replicas");
         try (KafkaProcess kafka = new KafkaProcess(dir)) {
             kafka.start();
             try (BridgeProcess a = bridge(Files.createDirectories(dir.resolve("a")), kafka, "bridge-0", "fault-replicas", false);
@@ -100,7 +94,7 @@ class DownlinkFaultIT {
 
     @Test
     void a_bridge_killed_mid_stream_resumes_from_the_last_committed_offset() throws Exception {
-        Path dir = dir("downlink-kill9");
+        Path dir = Processes.scratchDir("downlink-kill9");
         try (KafkaProcess kafka = new KafkaProcess(dir)) {
             kafka.start();
             try (BridgeProcess bridge = bridge(dir, kafka, "bridge-0", "fault-downlink", true);

@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.LongSummaryStatistics;
 import java.util.Map;
 import java.util.Set;
@@ -22,19 +19,14 @@ import org.junit.jupiter.api.Test;
  */
 class FaultSuiteIT {
 
-    private static Path dir(String name) throws Exception {
-        Files.createDirectories(Paths.get("target", "fault"));
-        return Files.createTempDirectory(Paths.get("target", "fault"), name + "-");
-    }
-
     private static double heapMiB(BridgeProcess bridge) throws Exception {
         return bridge.metric("jvm_memory_used_bytes{area=\"heap\"") / (1024 * 1024);
     }
 
     @Test
     void kafka_stopped_for_60_s_under_load_loses_no_acknowledged_message() throws Exception {
-        Path dir = dir("kafka-outage");
-        try (KafkaProcess kafka = new KafkaProcess(dir); ) {
+        Path dir = Processes.scratchDir("kafka-outage");
+        try (KafkaProcess kafka = new KafkaProcess(dir)) {
             kafka.start();
             try (BridgeProcess bridge = new BridgeProcess(dir, kafka.bootstrapServers(), "fault-outage")) {
                 bridge.start();
@@ -74,7 +66,7 @@ class FaultSuiteIT {
 
     @Test
     void sigterm_under_load_drains_and_a_restart_loses_nothing() throws Exception {
-        Path dir = dir("sigterm");
+        Path dir = Processes.scratchDir("sigterm");
         try (KafkaProcess kafka = new KafkaProcess(dir)) {
             kafka.start();
             try (BridgeProcess bridge = new BridgeProcess(dir, kafka.bootstrapServers(), "fault-sigterm")) {
@@ -105,7 +97,7 @@ class FaultSuiteIT {
 
     @Test
     void kill_9_under_load_then_restart_sends_everything_in_the_journal() throws Exception {
-        Path dir = dir("kill9");
+        Path dir = Processes.scratchDir("kill9");
         try (KafkaProcess kafka = new KafkaProcess(dir)) {
             kafka.start();
             try (BridgeProcess bridge = new BridgeProcess(dir, kafka.bootstrapServers(), "fault-kill9")) {

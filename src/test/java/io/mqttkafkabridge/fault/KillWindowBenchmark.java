@@ -2,7 +2,6 @@ package io.mqttkafkabridge.fault;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +19,7 @@ public final class KillWindowBenchmark {
 
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-        Files.createDirectories(Paths.get("target", "fault"));
-        Path dir = Files.createTempDirectory(Paths.get("target", "fault"), "kill-window-");
+        Path dir = Processes.scratchDir("kill-window");
         List<Long> missing = new ArrayList<>();
         List<Long> acknowledged = new ArrayList<>();
         try (KafkaProcess kafka = new KafkaProcess(dir)) {

@@ -38,6 +38,12 @@ final class Processes {
         return System.getProperty("java.class.path");
     }
 
+    /** A new folder under target/fault for one test's processes and logs. */
+    static Path scratchDir(String name) throws IOException {
+        Files.createDirectories(Path.of("target", "fault"));
+        return Files.createTempDirectory(Path.of("target", "fault"), name + "-");
+    }
+
     static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }

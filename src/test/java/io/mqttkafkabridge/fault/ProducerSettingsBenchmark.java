@@ -2,7 +2,6 @@ package io.mqttkafkabridge.fault;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +25,7 @@ public final class ProducerSettingsBenchmark {
     public static void main(String[] args) throws Exception {
         List<Setting> settings = List.of(new Setting("0", "none"), new Setting("5", "none"), new Setting("5", "lz4"),
                 new Setting("20", "lz4"), new Setting("5", "zstd"));
-        Files.createDirectories(Paths.get("target", "fault"));
-        Path dir = Files.createTempDirectory(Paths.get("target", "fault"), "producer-bench-");
+        Path dir = Processes.scratchDir("producer-bench");
         int seconds = 20;
         StringBuilder table = new StringBuilder("| linger.ms | compression | Kafka-acknowledged msg/s | PUBACKed msg/s |\n| ---: | --- | ---: | ---: |\n");
         try (KafkaProcess kafka = new KafkaProcess(dir)) {

@@ -69,6 +69,7 @@ class StoreQuarantineTest {
                     .anyMatch(name -> name.startsWith("moquette_store.h2.broken-"));
         }
         assertThat(PrometheusMetrics.value(metrics, "bridge_broker_store_quarantined_total")).isEqualTo(1);
+        assertThat(broker.started()).as("the downlink may publish").isCompleted();
         Devices.connect(broker.port(), Devices.unique("after-quarantine"), null).disconnect();
     }
 }
