@@ -5,7 +5,9 @@ import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +20,8 @@ import jakarta.interceptor.Interceptor;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Gauge;
+import io.moquette.broker.ClientDescriptor;
 import io.moquette.broker.Server;
 import io.mqttkafkabridge.config.BridgeConfig;
 import io.mqttkafkabridge.metrics.BridgeLog;
@@ -53,6 +57,9 @@ public class EmbeddedBroker {
     private final RouteTable routes;
     private final UplinkJournal uplink;
     private final Counter quarantined;
+    private final Counter accepted;
+    private final ClientTracker clients;
+    private final MeterRegistry registry;
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private volatile Server server;
     private volatile int port;
@@ -61,8 +68,14 @@ public class EmbeddedBroker {
         this.config = config.broker();
         this.routes = routes;
         this.uplink = uplink;
+        this.registry = registry;
         this.quarantined = Counter.builder(BridgeMetrics.STORE_QUARANTINED)
                 .description("Broker session stores that could not be opened and were moved aside").register(registry);
+        this.accepted = Counter.builder(BridgeMetrics.MQTT_CONNECTIONS).tag("outcome", "accepted")
+                .description("MQTT connections, by outcome").register(registry);
+        this.clients = new ClientTracker(accepted::increment);
+        Gauge.builder(BridgeMetrics.MQTT_CLIENTS_CONNECTED, clients, ClientTracker::count)
+                .description("MQTT clients connected now").register(registry);
     }
 
     void start(@Observes @Priority(START_PRIORITY) StartupEvent event) {
@@ -104,8 +117,8 @@ public class EmbeddedBroker {
         Server moquette = new Server();
         BrokerSecurity security = new BrokerSecurity(uplink::acceptingPublishes);
         try {
-            moquette.startServer(MoquetteSettings.of(config, dataPath), List.of(new UplinkInterceptor(uplink)), null,
-                    security, security);
+            moquette.startServer(MoquetteSettings.of(config, dataPath),
+                    List.of(new UplinkInterceptor(uplink, registry), clients), null, security, security);
             if (!InlineInterceptors.install(moquette)) {
                 BridgeLog.LOG.interceptorsNotInline();
             }
@@ -113,9 +126,13 @@ public class EmbeddedBroker {
         } catch (IOException | RuntimeException e) {
             stopQuietly(moquette);
             if (causedBy(e, BindException.class)) {
-                throw new IllegalStateException("MQTT port " + config.port() + " on " + config.host()
-                        + " is already in use (bridge.broker.port): stop what holds it, or set bridge.broker.port "
-                        + "to a free port (0 picks one)", e);
+                boolean websocket = config.websocketPort() > 0
+                        && String.valueOf(e.getMessage()).endsWith(": " + config.websocketPort());
+                String key = websocket ? "bridge.broker.websocket-port" : "bridge.broker.port";
+                throw new IllegalStateException((websocket ? "MQTT WebSocket port " + config.websocketPort()
+                        : "MQTT port " + config.port()) + " on " + config.host() + " is already in use (" + key
+                        + "): stop what holds it, or set " + key + " to a free port"
+                        + (websocket ? " (-1 turns the WebSocket listener off)" : " (0 picks one)"), e);
             }
             throw new IllegalStateException("The MQTT broker failed to start: " + e.getMessage(), e);
         }
@@ -185,6 +202,45 @@ public class EmbeddedBroker {
         }
     }
 
+    /** The clients connected now, with their subscriptions. */
+    public ClientTracker clients() {
+        return clients;
+    }
+
+    /** The address ({@code host:port}) of each connected client, by client id. */
+    public Map<String, String> addresses() {
+        Server moquette = server;
+        Map<String, String> addresses = new HashMap<>();
+        if (moquette != null) {
+            for (ClientDescriptor client : moquette.listConnectedClients()) {
+                addresses.put(client.getClientID(), client.getAddress() + ":" + client.getPort());
+            }
+        }
+        return addresses;
+    }
+
+    /**
+     * Closes a connected client's connection.
+     *
+     * @return false when no client with that id is connected (Moquette itself throws for offline sessions)
+     */
+    public boolean disconnect(String clientId) {
+        Server moquette = server;
+        if (moquette == null || clients.client(clientId) == null) {
+            return false;
+        }
+        try {
+            return moquette.disconnectClient(clientId);
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The WebSocket port, or -1 when the WebSocket listener is off. */
+    public int websocketPort() {
+        return config.websocketPort();
+    }
+
     /** Completes once the broker accepts connections and {@link #publish} works. */
     public CompletionStage<Void> started() {
         return started;
@@ -197,7 +253,7 @@ public class EmbeddedBroker {
 
     /**
      * Publishes into the broker as the bridge itself: subscribed devices receive it; the uplink does not see it.
-     *
+
      * @throws IllegalStateException when the broker is not running
      */
     public void publish(String topic, byte[] payload, int qos, boolean retain) {
@@ -208,6 +264,7 @@ public class EmbeddedBroker {
         MqttFixedHeader fixed = new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.valueOf(qos), retain, 0);
         MqttPublishVariableHeader variable = new MqttPublishVariableHeader(topic, 0);
         moquette.internalPublish(new MqttPublishMessage(fixed, variable, Unpooled.wrappedBuffer(payload)), INTERNAL_CLIENT_ID);
+        registry.counter(BridgeMetrics.MQTT_MESSAGES_SENT, "qos", Integer.toString(qos)).increment();
     }
 
     private static void stopQuietly(Server moquette) {

@@ -23,6 +23,11 @@ final class MoquetteSettings {
         Properties p = new Properties();
         p.setProperty(IConfig.HOST_PROPERTY_NAME, broker.host());
         p.setProperty(IConfig.PORT_PROPERTY_NAME, Integer.toString(broker.port()));
+        if (broker.websocketPort() >= 0) {
+            p.setProperty(IConfig.WEB_SOCKET_PORT_PROPERTY_NAME, Integer.toString(broker.websocketPort()));
+            p.setProperty(IConfig.WEB_SOCKET_PATH_PROPERTY_NAME, "/mqtt");
+            p.setProperty("websocket_max_frame_size", Integer.toString(broker.maxMessageSize() + 16));
+        }
         p.setProperty(IConfig.NETTY_MAX_BYTES_PROPERTY_NAME, Integer.toString(broker.maxMessageSize()));
         // Moquette calls out to the internet at start-up unless this is off.
         p.setProperty(IConfig.ENABLE_TELEMETRY_NAME, "false");

@@ -4,7 +4,10 @@ import java.util.function.Consumer;
 
 import io.moquette.interception.AbstractInterceptHandler;
 import io.moquette.interception.messages.InterceptPublishMessage;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.mqttkafkabridge.metrics.BridgeLog;
+import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.routing.MqttPublication;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -20,9 +23,14 @@ final class UplinkInterceptor extends AbstractInterceptHandler {
     private static final Class<?>[] TYPES = {InterceptPublishMessage.class};
 
     private final Consumer<MqttPublication> uplink;
+    private final Counter[] received = new Counter[3];
 
-    UplinkInterceptor(Consumer<MqttPublication> uplink) {
+    UplinkInterceptor(Consumer<MqttPublication> uplink, MeterRegistry registry) {
         this.uplink = uplink;
+        for (int qos = 0; qos < received.length; qos++) {
+            received[qos] = Counter.builder(BridgeMetrics.MQTT_MESSAGES_RECEIVED).tag("qos", Integer.toString(qos))
+                    .description("PUBLISH packets devices sent that the broker accepted").register(registry);
+        }
     }
 
     @Override
@@ -38,6 +46,7 @@ final class UplinkInterceptor extends AbstractInterceptHandler {
     @Override
     public void onPublish(InterceptPublishMessage msg) {
         try {
+            received[Math.min(2, Math.max(0, msg.getQos().value()))].increment();
             ByteBuf payload = msg.getPayload();
             byte[] bytes = ByteBufUtil.getBytes(payload, payload.readerIndex(), payload.readableBytes(), false);
             uplink.accept(new MqttPublication(msg.getTopicName(), bytes, msg.getQos().value(), msg.isRetainFlag(),

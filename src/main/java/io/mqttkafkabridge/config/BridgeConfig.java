@@ -28,6 +28,8 @@ public interface BridgeConfig {
 
     Shutdown shutdown();
 
+    Api api();
+
     /** The embedded MQTT broker. */
     interface Broker {
         /** Address the MQTT listener binds to. */
@@ -37,6 +39,10 @@ public interface BridgeConfig {
         /** MQTT over TCP port; 0 picks a free port (logged at start-up). */
         @WithDefault("1883")
         int port();
+
+        /** MQTT over WebSocket at /mqtt (browsers, Paho JavaScript); -1 turns it off. */
+        @WithDefault("8083")
+        int websocketPort();
 
         /** Largest MQTT packet accepted, in bytes; a larger one closes that client's connection. */
         @WithDefault("262144")
@@ -82,6 +88,22 @@ public interface BridgeConfig {
         /** With fsync=interval: how often. */
         @WithDefault("1s")
         Duration fsyncInterval();
+    }
+
+    /** The REST API under /api/v1. */
+    interface Api {
+        /** none, or token: every request needs Authorization: Bearer {@link #token()}. */
+        @WithDefault("token")
+        ApiAuth auth();
+
+        /** The bearer token of the API. */
+        Optional<String> token();
+    }
+
+    /** How the REST API authenticates. */
+    enum ApiAuth {
+        NONE,
+        TOKEN
     }
 
     /** Graceful shutdown. */

@@ -51,9 +51,11 @@ public class DownlinkDispatcher {
         RecordView record = new RecordView(kafka);
         byte[] payload = message.getPayload() == null ? new byte[0] : message.getPayload();
         for (DownlinkRoute route : routes.downlinkRoutesFor(kafka.getTopic())) {
+            metrics.downlinkMatched(route.name());
             TopicTemplate.Result topic = route.mqttTopic().render(record);
             if (topic.isDropped()) {
                 metrics.downlink(route.name(), "dropped");
+                metrics.downlinkError(route.name(), topic.dropReason());
                 BridgeLog.LOG.downlinkDropped(kafka.getTopic(), kafka.getPartition(), kafka.getOffset(), route.name(),
                         topic.dropReason());
                 continue;
@@ -66,6 +68,7 @@ public class DownlinkDispatcher {
                 broker.publish(topic.topic(), payload, route.qos(), route.retain());
             } catch (RuntimeException e) {
                 metrics.downlink(route.name(), "failed");
+                metrics.downlinkError(route.name(), String.valueOf(e));
                 BridgeLog.LOG.downlinkPublishFailed(kafka.getTopic(), kafka.getPartition(), kafka.getOffset(), route.name(), e);
                 // not acked: the offset stays uncommitted and the record is read again after a restart
                 return message.nack(e);
@@ -76,7 +79,7 @@ public class DownlinkDispatcher {
     }
 
     /** The parts of a Kafka record a topic template can use; an empty key or header counts as missing. */
-    private record RecordView(IncomingKafkaRecordMetadata<?, ?> kafka) implements TopicTemplate.KafkaRecordView {
+    record RecordView(IncomingKafkaRecordMetadata<?, ?> kafka) implements TopicTemplate.KafkaRecordView {
         @Override
         public String kafkaTopic() {
             return kafka.getTopic();

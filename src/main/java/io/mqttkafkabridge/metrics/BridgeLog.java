@@ -119,6 +119,14 @@ public interface BridgeLog extends BasicLogger {
     @Message(id = 400, value = "The MQTT broker's session store in %s could not be opened (%s); moved aside to %s for inspection. Persistent sessions stored there are lost; the broker starts with an empty store")
     void storeQuarantined(String store, String reason, String movedTo);
 
+    @LogMessage(level = ERROR)
+    @Message(id = 500, value = "Kafka is unreachable (%s): uplink records wait in the journal, the downlink pauses")
+    void kafkaDown(String detail);
+
+    @LogMessage(level = INFO)
+    @Message(id = 501, value = "Kafka is reachable again (%d brokers)")
+    void kafkaBack(int brokers);
+
     @LogMessage(level = INFO)
     @Message(id = 900, value = "Local Kafka broker (KRaft) for development listening on %s, data in %s")
     void devKafkaStarted(String bootstrap, String dir);

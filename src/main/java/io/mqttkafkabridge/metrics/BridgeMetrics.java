@@ -1,12 +1,15 @@
 package io.mqttkafkabridge.metrics;
 
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Singleton;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 
 /**
  * Every meter of the bridge, by name, in one place. Thread-safe; counters are created on first use and cached so
@@ -22,6 +25,18 @@ public class BridgeMetrics {
     public static final String UPLINK_MESSAGES = "bridge.uplink.messages";
     /** {@code bridge_uplink_unrouted_total}: publishes that matched no uplink route. */
     public static final String UPLINK_UNROUTED = "bridge.uplink.unrouted";
+    /** {@code mqtt_clients_connected}: MQTT clients connected now. */
+    public static final String MQTT_CLIENTS_CONNECTED = "mqtt.clients.connected";
+    /** {@code mqtt_connections_total{outcome}}: accepted, or the reason a connection was refused. */
+    public static final String MQTT_CONNECTIONS = "mqtt.connections";
+    /** {@code mqtt_messages_received_total{qos}}: PUBLISH packets devices sent that the broker accepted. */
+    public static final String MQTT_MESSAGES_RECEIVED = "mqtt.messages.received";
+    /** {@code mqtt_messages_sent_total{qos}}: messages the bridge published into the broker (downlink, REST). */
+    public static final String MQTT_MESSAGES_SENT = "mqtt.messages.sent";
+    /** {@code bridge_downlink_lag{topic,partition}}: records of a downlink partition not yet read. */
+    public static final String DOWNLINK_LAG = "bridge.downlink.lag";
+    /** {@code bridge_kafka_send_seconds}: histogram of producer hand-over to Kafka acknowledgement. */
+    public static final String KAFKA_SEND = "bridge.kafka.send";
     /** {@code bridge_journal_entries}: entries not yet in Kafka. */
     public static final String JOURNAL_ENTRIES = "bridge.journal.entries";
     /** {@code bridge_journal_bytes}: disk space of the journal. */
@@ -39,13 +54,25 @@ public class BridgeMetrics {
 
     private final MeterRegistry registry;
     private final Counter unrouted;
+    private final Timer kafkaSend;
     private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, RouteStats> uplinkStats = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, RouteStats> downlinkStats = new ConcurrentHashMap<>();
 
     BridgeMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.unrouted = Counter.builder(UPLINK_UNROUTED)
                 .description("MQTT publishes that matched no uplink route and were not sent to Kafka")
                 .register(registry);
+        this.kafkaSend = Timer.builder(KAFKA_SEND)
+                .description("Time from handing an uplink record to the Kafka producer to Kafka's acknowledgement")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(100_000))
+                .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
+    }
+
+    /** An uplink record was acknowledged by Kafka this long after it was handed to the producer. */
+    public void kafkaSend(long nanos) {
+        kafkaSend.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void uplinkUnrouted() {
@@ -54,10 +81,37 @@ public class BridgeMetrics {
 
     public void uplink(String route, String outcome) {
         counter(UPLINK_MESSAGES, "Kafka records of uplink routes, by outcome", route, outcome).increment();
+        uplinkStats(route).outcome(outcome);
     }
 
     public void downlink(String route, String outcome) {
         counter(DOWNLINK_MESSAGES, "Kafka records of downlink routes, by outcome", route, outcome).increment();
+        downlinkStats(route).outcome(outcome);
+    }
+
+    /** A publication (uplink) or a Kafka record (downlink) matched the route. */
+    public void uplinkMatched(String route) {
+        uplinkStats(route).countMatch();
+    }
+
+    public void downlinkMatched(String route) {
+        downlinkStats(route).countMatch();
+    }
+
+    public void uplinkError(String route, String message) {
+        uplinkStats(route).error(message);
+    }
+
+    public void downlinkError(String route, String message) {
+        downlinkStats(route).error(message);
+    }
+
+    public RouteStats uplinkStats(String route) {
+        return uplinkStats.computeIfAbsent(route, r -> new RouteStats());
+    }
+
+    public RouteStats downlinkStats(String route) {
+        return downlinkStats.computeIfAbsent(route, r -> new RouteStats());
     }
 
     private Counter counter(String name, String description, String route, String outcome) {

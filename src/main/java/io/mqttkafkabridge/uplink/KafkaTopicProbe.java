@@ -54,6 +54,36 @@ public class KafkaTopicProbe {
         }
     }
 
+    /** What the cluster said last, checked at most every 2 s. */
+    public record Cluster(boolean reachable, int brokers, String detail) {
+    }
+
+    private volatile Cluster lastCluster;
+    private volatile long lastClusterAt;
+
+    /** Whether the cluster answers (describeCluster within 3 s); cached for 2 s so probes do not pile up. */
+    public Cluster cluster() {
+        Cluster cached = lastCluster;
+        if (cached != null && System.nanoTime() - lastClusterAt < 2_000_000_000L) {
+            return cached;
+        }
+        Cluster now;
+        try {
+            int brokers = admin().describeCluster().nodes().get(3, TimeUnit.SECONDS).size();
+            now = new Cluster(brokers > 0, brokers, brokers > 0 ? "ok" : "no broker in the cluster");
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            now = new Cluster(false, 0, e instanceof java.util.concurrent.TimeoutException
+                    ? "no answer within 3 s from " + kafka.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)
+                    : String.valueOf(e.getCause() == null ? e : e.getCause()));
+        }
+        lastCluster = now;
+        lastClusterAt = System.nanoTime();
+        return now;
+    }
+
     private Optional<Boolean> autoCreate() {
         try {
             Collection<Node> nodes = admin().describeCluster().nodes().get(5, TimeUnit.SECONDS);
@@ -72,7 +102,8 @@ public class KafkaTopicProbe {
         }
     }
 
-    private Admin admin() {
+    /** The shared admin client (created on first use). */
+    public Admin admin() {
         Admin current = admin;
         if (current == null) {
             synchronized (this) {

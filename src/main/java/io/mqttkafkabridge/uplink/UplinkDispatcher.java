@@ -160,6 +160,7 @@ public class UplinkDispatcher {
         AtomicInteger remaining = new AtomicInteger(matching.size());
         List<Outbound> records = new ArrayList<>(matching.size());
         for (UplinkRoute route : matching) {
+            metrics.uplinkMatched(route.name());
             UplinkRecord record = route.toRecord(entry.publication());
             records.add(new Outbound(entry.seq(), remaining, record, record.kafkaTopic(), null, entry.publication().topic()));
         }
@@ -197,8 +198,10 @@ public class UplinkDispatcher {
         }
         OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String> builder()
                 .withTopic(out.topic).withKey(out.record.key()).withHeaders(headers).build();
+        long sentAt = System.nanoTime();
         return Message.of(out.record.value(), Metadata.of(metadata),
                 () -> {
+                    metrics.kafkaSend(System.nanoTime() - sentAt);
                     metrics.uplink(out.record.route().name(), out.error == null ? "sent" : "dead-lettered");
                     done(out);
                     return CompletableFuture.completedFuture(null);
@@ -223,6 +226,7 @@ public class UplinkDispatcher {
         if (isRetriable(failure)) {
             metrics.uplink(route, "retried");
             long now = System.nanoTime();
+            metrics.uplinkError(route, String.valueOf(failure));
             if (now - lastRetryLog > TimeUnit.SECONDS.toNanos(10)) {
                 lastRetryLog = now;
                 BridgeLog.LOG.uplinkRetry(route, String.valueOf(failure));
@@ -232,6 +236,7 @@ public class UplinkDispatcher {
             return;
         }
         String reason = String.valueOf(failure);
+        metrics.uplinkError(route, reason);
         if (out.error == null && deadLetterTopic.isPresent()) {
             BridgeLog.LOG.deadLettered(route, out.topic, out.mqttTopic, reason, deadLetterTopic.get());
             retries.add(out.deadLetter(deadLetterTopic.get(), reason));

@@ -35,6 +35,7 @@ final class BridgeProcess implements AutoCloseable {
         env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrapServers);
         env.put("BRIDGE_BROKER_HOST", "127.0.0.1");
         env.put("BRIDGE_BROKER_PORT", Integer.toString(mqttPort));
+        env.put("BRIDGE_BROKER_WEBSOCKET_PORT", Integer.toString(Processes.freePort()));
         env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
         env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
         env.put("BRIDGE_BROKER_DATA_PATH", dir.resolve("data").toString());

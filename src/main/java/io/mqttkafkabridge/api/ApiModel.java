@@ -1,0 +1,47 @@
+package io.mqttkafkabridge.api;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** The request and response bodies of the REST API. */
+public final class ApiModel {
+
+    private ApiModel() {
+    }
+
+    /** POST /api/v1/publish: payload as text, or base64 with {@code "encoding": "base64"}; qos 0..2 (default 0). */
+    public record PublishRequest(String topic, String payload, Integer qos, Boolean retain, String encoding) {
+    }
+
+    public record PublishResult(String topic, int qos, boolean retain, int bytes) {
+    }
+
+    public record ClientView(String id, String address, String username, Instant connectedSince, List<String> subscriptions) {
+    }
+
+    public record BrokerView(int mqttPort, int websocketPort, String websocketPath, int clientsConnected) {
+    }
+
+    public record RouteView(String name, String direction, String mqttFilter, String mqttTopic, String kafkaTopic,
+            String key, Integer qos, Boolean retain, long matched, long sent, long failed, long dropped, String lastError,
+            Instant lastErrorAt) {
+    }
+
+    public record Routes(List<RouteView> uplink, List<RouteView> downlink) {
+    }
+
+    /** POST /api/v1/routes/uplink/dry-run */
+    public record UplinkDryRun(String topic, String payload, String clientId, String username) {
+    }
+
+    public record UplinkMatch(String route, String kafkaTopic, String key, Map<String, String> headers) {
+    }
+
+    /** POST /api/v1/routes/downlink/dry-run */
+    public record DownlinkDryRun(String kafkaTopic, String key, Map<String, String> headers, Integer partition) {
+    }
+
+    public record DownlinkOutcome(String route, String mqttTopic, Integer qos, Boolean retain, String dropReason) {
+    }
+}
