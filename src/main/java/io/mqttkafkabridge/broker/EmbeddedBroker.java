@@ -74,6 +74,7 @@ public class EmbeddedBroker {
         this.accepted = Counter.builder(BridgeMetrics.MQTT_CONNECTIONS).tag("outcome", "accepted")
                 .description("MQTT connections, by outcome").register(registry);
         this.clients = new ClientTracker(accepted::increment);
+        ConnectionRefusals.install(registry);
         Gauge.builder(BridgeMetrics.MQTT_CLIENTS_CONNECTED, clients, ClientTracker::count)
                 .description("MQTT clients connected now").register(registry);
     }

@@ -50,6 +50,10 @@ public interface BridgeLog extends BasicLogger {
             + "acknowledged them; they are journaled from Moquette's interceptor pool, and a crash can lose the ones queued there")
     void interceptorsNotInline();
 
+    @LogMessage(level = INFO)
+    @Message(id = 10, value = "MQTT connection refused: %s (CONNACK %d): %s")
+    void connectionRefused(String reason, int returnCode, String detail);
+
     @LogMessage(level = DEBUG)
     @Message(id = 100, value = "Publish to '%s' by client '%s' matches no uplink route; not sent")
     void unrouted(String topic, String clientId);

@@ -8,10 +8,17 @@ import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import jakarta.inject.Inject;
 
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
@@ -146,4 +153,50 @@ class ApiTest {
         device.disconnect();
     }
 
+    @Test
+    void every_metric_the_grafana_dashboard_queries_exists() throws Exception {
+        String dashboard = Files.readString(Paths.get("k8s", "grafana", "mqtt-kafka-bridge-dashboard.json"));
+        Set<String> queried = new TreeSet<>();
+        Matcher names = Pattern.compile("\\b((?:mqtt|bridge)_[a-z_]+)\\{").matcher(dashboard);
+        while (names.find()) {
+            queried.add(names.group(1));
+        }
+        assertThat(queried).hasSizeGreaterThan(10);
+        // counters are exported once they count: make every one of them count
+        Mqtt3BlockingClient device = Devices.connect(broker.port(), unique("dash"), null);
+        Devices.publish(device, "devices/" + unique("d") + "/telemetry", Devices.utf8("d"), 1, false);
+        Devices.publish(device, "unrouted/" + unique("u"), Devices.utf8("u"), 1, false);
+        Http.post(uri("api/v1/publish"), "{\"topic\":\"dash/x\",\"payload\":\"p\"}");
+        KafkaTopics.produce(new ProducerRecord<>("it-commands", "dash", Devices.utf8("x")));
+        device.disconnect();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            String metrics = Http.get(uri("q/metrics")).body();
+            for (String name : queried) {
+                assertThat(metrics).as(name).containsPattern("(?m)^" + name + "[{ ]");
+            }
+        });
+    }
+
+    @Test
+    void refused_connections_are_counted_by_reason() throws Exception {
+        String protocol = "mqtt_connections_total{outcome=\"unsupported-protocol-version\"}";
+        String identifier = "mqtt_connections_total{outcome=\"identifier-rejected\"}";
+        double protocolBefore = PrometheusMetrics.value(uri("q/metrics"), protocol);
+        double identifierBefore = PrometheusMetrics.value(uri("q/metrics"), identifier);
+
+        // an MQTT 5 client: Moquette 0.17 speaks 3.1 and 3.1.1 only
+        com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient v5 = com.hivemq.client.mqtt.MqttClient.builder().useMqttVersion5()
+                .identifier(unique("v5")).serverHost("127.0.0.1").serverPort(broker.port()).buildBlocking();
+        org.assertj.core.api.Assertions.assertThatThrownBy(v5::connect);
+        // an empty client id that asks for a persistent session: CONNACK 2
+        Mqtt3BlockingClient empty = com.hivemq.client.mqtt.MqttClient.builder().useMqttVersion3().identifier("")
+                .serverHost("127.0.0.1").serverPort(broker.port()).buildBlocking();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> empty.connectWith().cleanSession(false).send())
+                .hasMessageContaining("CLIENT_IDENTIFIER_NOT_VALID");
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(PrometheusMetrics.value(uri("q/metrics"), protocol)).isEqualTo(protocolBefore + 1);
+            assertThat(PrometheusMetrics.value(uri("q/metrics"), identifier)).isEqualTo(identifierBefore + 1);
+        });
+    }
 }
