@@ -1,6 +1,12 @@
 package io.mqttkafkabridge.health;
 
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.event.Observes;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -10,10 +16,12 @@ import org.eclipse.microprofile.health.Readiness;
 
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.uplink.KafkaTopicProbe;
+import io.quarkus.runtime.StartupEvent;
 
 /**
  * Ready only while the Kafka cluster answers. Readiness, never liveness: a Kafka outage must not get the pod
- * restarted (the journal keeps what devices publish). Logs once when Kafka goes away and once when it is back.
+ * restarted (the journal keeps what devices publish). Logs once when Kafka goes away and once when it is back
+ * (MKB0500, MKB0501), checking every 5 s by itself as well as when readiness is asked.
  */
 @Readiness
 @ApplicationScoped
@@ -21,9 +29,24 @@ public class KafkaReadiness implements HealthCheck {
 
     private final KafkaTopicProbe kafka;
     private final AtomicBoolean reachable = new AtomicBoolean(true);
+    private final ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "kafka-watch");
+        t.setDaemon(true);
+        return t;
+    });
 
     KafkaReadiness(KafkaTopicProbe kafka) {
         this.kafka = kafka;
+    }
+
+    /** Checks every 5 s on its own, so Kafka going away is logged even where nothing polls readiness. */
+    void start(@Observes StartupEvent event) {
+        watch.scheduleWithFixedDelay(this::call, 5, 5, TimeUnit.SECONDS);
+    }
+
+    @PreDestroy
+    void stop() {
+        watch.shutdownNow();
     }
 
     @Override
