@@ -161,28 +161,8 @@ public class BridgeResource {
             throw ApiException.badRequest("Give the Kafka topic of the record: {\"kafkaTopic\": \"device-commands\", \"key\": \"d1\"}");
         }
         Map<String, String> headers = request.headers() == null ? Map.of() : request.headers();
-        TopicTemplate.KafkaRecordView record = new TopicTemplate.KafkaRecordView() {
-            @Override
-            public String kafkaTopic() {
-                return request.kafkaTopic();
-            }
-
-            @Override
-            public int partition() {
-                return request.partition() == null ? 0 : request.partition();
-            }
-
-            @Override
-            public String key() {
-                return request.key() == null || request.key().isEmpty() ? null : request.key();
-            }
-
-            @Override
-            public String header(String name) {
-                String value = headers.get(name);
-                return value == null || value.isEmpty() ? null : value;
-            }
-        };
+        TopicTemplate.KafkaRecordView record = TopicTemplate.KafkaRecordView.of(request.kafkaTopic(),
+                request.partition() == null ? 0 : request.partition(), request.key(), headers::get);
         List<ApiModel.DownlinkOutcome> outcomes = new ArrayList<>();
         for (DownlinkRoute route : routes.downlinkRoutesFor(request.kafkaTopic())) {
             TopicTemplate.Result result = route.mqttTopic().render(record);

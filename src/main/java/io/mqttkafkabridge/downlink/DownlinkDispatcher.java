@@ -48,7 +48,7 @@ public class DownlinkDispatcher {
         if (kafka == null) {
             return message.ack();
         }
-        RecordView record = new RecordView(kafka);
+        TopicTemplate.KafkaRecordView record = view(kafka);
         byte[] payload = message.getPayload() == null ? new byte[0] : message.getPayload();
         for (DownlinkRoute route : routes.downlinkRoutesFor(kafka.getTopic())) {
             metrics.downlinkMatched(route.name());
@@ -78,31 +78,13 @@ public class DownlinkDispatcher {
         return message.ack();
     }
 
-    /** The parts of a Kafka record a topic template can use; an empty key or header counts as missing. */
-    record RecordView(IncomingKafkaRecordMetadata<?, ?> kafka) implements TopicTemplate.KafkaRecordView {
-        @Override
-        public String kafkaTopic() {
-            return kafka.getTopic();
-        }
-
-        @Override
-        public int partition() {
-            return kafka.getPartition();
-        }
-
-        @Override
-        public String key() {
-            Object key = kafka.getKey();
-            return key == null || key.toString().isEmpty() ? null : key.toString();
-        }
-
-        @Override
-        public String header(String name) {
-            Headers headers = kafka.getHeaders();
-            Header header = headers == null ? null : headers.lastHeader(name);
-            return header == null || header.value() == null || header.value().length == 0
-                    ? null
-                    : new String(header.value(), StandardCharsets.UTF_8);
-        }
+    /** The parts of a Kafka record a topic template can use. */
+    private static TopicTemplate.KafkaRecordView view(IncomingKafkaRecordMetadata<?, ?> kafka) {
+        Headers headers = kafka.getHeaders();
+        return TopicTemplate.KafkaRecordView.of(kafka.getTopic(), kafka.getPartition(),
+                kafka.getKey() == null ? null : kafka.getKey().toString(), name -> {
+                    Header header = headers == null ? null : headers.lastHeader(name);
+                    return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+                });
     }
 }

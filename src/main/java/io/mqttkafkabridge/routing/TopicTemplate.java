@@ -2,6 +2,7 @@ package io.mqttkafkabridge.routing;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * An MQTT topic template for downlink routes, such as {@code devices/{key}/commands}. Placeholders:
@@ -113,6 +114,37 @@ public final class TopicTemplate {
 
         /** The last header of that name as text, or {@code null} when there is none (or it is empty). */
         String header(String name);
+
+        /**
+         * A record view where an empty key or header counts as missing (it would leave an empty topic level).
+         *
+         * @param headers the last header of a name as text, or {@code null}
+         */
+        static KafkaRecordView of(String kafkaTopic, int partition, String key, Function<String, String> headers) {
+            String recordKey = key == null || key.isEmpty() ? null : key;
+            return new KafkaRecordView() {
+                @Override
+                public String kafkaTopic() {
+                    return kafkaTopic;
+                }
+
+                @Override
+                public int partition() {
+                    return partition;
+                }
+
+                @Override
+                public String key() {
+                    return recordKey;
+                }
+
+                @Override
+                public String header(String name) {
+                    String value = headers.apply(name);
+                    return value == null || value.isEmpty() ? null : value;
+                }
+            };
+        }
     }
 
     /** Either a topic name or the reason the record cannot be published. */

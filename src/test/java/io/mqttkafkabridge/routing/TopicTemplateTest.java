@@ -83,4 +83,14 @@ class TopicTemplateTest {
     void a_template_with_a_wildcard_is_refused(String template) {
         assertThatThrownBy(() -> TopicTemplate.parse(template)).hasMessageContaining("wildcard");
     }
+
+    @Test
+    void an_empty_key_or_header_counts_as_missing_so_no_level_is_left_empty() {
+        TopicTemplate.KafkaRecordView emptyKey = TopicTemplate.KafkaRecordView.of("t", 0, "", name -> null);
+        TopicTemplate.KafkaRecordView emptyHeader = TopicTemplate.KafkaRecordView.of("t", 0, "k", name -> "");
+
+        assertThat(TopicTemplate.parse("devices/{key}/commands").render(emptyKey).dropReason()).contains("no key");
+        assertThat(TopicTemplate.parse("sites/{header:site}").render(emptyHeader).dropReason()).contains("'site'");
+        assertThat(TopicTemplate.parse("devices/{key}").render(emptyHeader).topic()).isEqualTo("devices/k");
+    }
 }
