@@ -166,18 +166,28 @@ public class EmbeddedBroker {
                 routes.downlinkRoutes().stream().map(r -> r.name() + ": " + r.kafkaTopic() + " -> " + r.mqttTopic()).toList().toString());
     }
 
-    /** Moquette records the bound port from a Netty listener, a moment after startServer returns. */
-    private static int awaitBoundPort(Server moquette) {
+    /**
+     * The port the broker listens on. A configured port is known; for port 0 Moquette records the bound port from
+     * a Netty listener a moment after startServer returns, in a plain HashMap that {@code getPort()} reads with
+     * {@code computeIfAbsent}: poll gently and try again when the two collide.
+     */
+    private int awaitBoundPort(Server moquette) {
+        if (config.port() > 0) {
+            return config.port();
+        }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        int bound = moquette.getPort();
-        while (bound == 0 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-            bound = moquette.getPort();
+        while (System.nanoTime() < deadline) {
+            try {
+                int bound = moquette.getPort();
+                if (bound != 0) {
+                    return bound;
+                }
+            } catch (java.util.ConcurrentModificationException e) {
+                // Moquette's listener thread was writing the port at that moment
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
-        if (bound == 0) {
-            throw new IllegalStateException("The MQTT broker did not report its listening port within 5 s");
-        }
-        return bound;
+        throw new IllegalStateException("The MQTT broker did not report its listening port within 5 s");
     }
 
     /**
