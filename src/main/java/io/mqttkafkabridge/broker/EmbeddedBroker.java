@@ -60,6 +60,7 @@ public class EmbeddedBroker {
     private final Counter accepted;
     private final ClientTracker clients;
     private final MeterRegistry registry;
+    private final Counter[] sent = new Counter[3];
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private volatile Server server;
     private volatile int port;
@@ -73,6 +74,10 @@ public class EmbeddedBroker {
                 .description("Broker session stores that could not be opened and were moved aside").register(registry);
         this.accepted = Counter.builder(BridgeMetrics.MQTT_CONNECTIONS).tag("outcome", "accepted")
                 .description("MQTT connections, by outcome").register(registry);
+        for (int qos = 0; qos < sent.length; qos++) {
+            sent[qos] = Counter.builder(BridgeMetrics.MQTT_MESSAGES_SENT).tag("qos", Integer.toString(qos))
+                    .description("Messages the bridge published into the broker (downlink, REST)").register(registry);
+        }
         this.clients = new ClientTracker(accepted::increment);
         ConnectionRefusals.install(registry);
         Gauge.builder(BridgeMetrics.MQTT_CLIENTS_CONNECTED, clients, ClientTracker::count)
@@ -275,7 +280,7 @@ public class EmbeddedBroker {
         MqttFixedHeader fixed = new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.valueOf(qos), retain, 0);
         MqttPublishVariableHeader variable = new MqttPublishVariableHeader(topic, 0);
         moquette.internalPublish(new MqttPublishMessage(fixed, variable, Unpooled.wrappedBuffer(payload)), INTERNAL_CLIENT_ID);
-        registry.counter(BridgeMetrics.MQTT_MESSAGES_SENT, "qos", Integer.toString(qos)).increment();
+        sent[qos].increment();
     }
 
     private static void stopQuietly(Server moquette) {

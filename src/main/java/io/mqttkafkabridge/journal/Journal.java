@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
+import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.routing.MqttPublication;
 
 /**
@@ -332,7 +333,7 @@ public final class Journal implements AutoCloseable {
                 deleteSegmentsBefore(committed);
             }
         } catch (IOException | RuntimeException e) {
-            JournalLog.housekeepingFailed(dir, e);
+            BridgeLog.LOG.journalHousekeepingFailed(dir.toString(), e);
         }
     }
 
@@ -406,7 +407,7 @@ public final class Journal implements AutoCloseable {
                 channel.force(false);
             }
         } catch (IOException e) {
-            JournalLog.housekeepingFailed(dir, e);
+            BridgeLog.LOG.journalHousekeepingFailed(dir.toString(), e);
         }
     }
 

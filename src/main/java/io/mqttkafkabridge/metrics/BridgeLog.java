@@ -95,6 +95,14 @@ public interface BridgeLog extends BasicLogger {
     @Message(id = 304, value = "Uplink journal housekeeping in %s failed")
     void journalHousekeepingFailed(String dir, @Cause Throwable cause);
 
+    @LogMessage(level = ERROR)
+    @Message(id = 305, value = "The uplink journal reader failed; it tries again in 1 s")
+    void journalReaderFailed(@Cause Throwable cause);
+
+    @LogMessage(level = WARN)
+    @Message(id = 306, value = "The uplink journal could not be closed cleanly; the next start recovers it")
+    void journalCloseFailed(@Cause Throwable cause);
+
     @LogMessage(level = INFO)
     @Message(id = 310, value = "Shutdown: MQTT listeners closed; draining %d journal entries to Kafka (up to %s, bridge.shutdown.drain-timeout)")
     void draining(long pending, String timeout);

@@ -142,7 +142,7 @@ public class UplinkDispatcher {
                 }
                 LockSupport.parkNanos(retries.isEmpty() ? 50_000_000L : 10_000_000L);
             } catch (RuntimeException e) {
-                BridgeLog.LOG.journalHousekeepingFailed("reader", e);
+                BridgeLog.LOG.journalReaderFailed(e);
                 LockSupport.parkNanos(1_000_000_000L);
             }
         }

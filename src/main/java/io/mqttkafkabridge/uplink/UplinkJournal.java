@@ -122,7 +122,7 @@ public class UplinkJournal implements Consumer<MqttPublication> {
         try {
             journal.close();
         } catch (IOException e) {
-            BridgeLog.LOG.journalHousekeepingFailed("close", e);
+            BridgeLog.LOG.journalCloseFailed(e);
         }
     }
 }
