@@ -271,7 +271,7 @@ public class UplinkDispatcher {
      */
     void drain(@Observes @Priority(DRAIN_PRIORITY) ShutdownEvent event) {
         long pending = journal.pending();
-        if (pending > 0 && subscriber != null) {
+        if (subscriber != null) {
             BridgeLog.LOG.draining(pending, drainTimeout.toString());
             long start = System.nanoTime();
             long deadline = start + drainTimeout.toNanos();

@@ -20,11 +20,11 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * What reached Kafka, compared with what the broker acknowledged: missing acknowledged messages, duplicates, and
  * per-device order (the first copy of each message must come in the order the device sent it).
  */
-record Delivery(long published, long acknowledged, long records, long delivered, long missing, long duplicates,
+public record Delivery(long published, long acknowledged, long records, long delivered, long missing, long duplicates,
         long orderViolations, Map<String, Set<Long>> seen) {
 
     /** Reads the topic from the beginning until every acknowledged message is there or {@code timeout} passes. */
-    static Delivery check(String bootstrap, String topic, long published, Map<String, Set<Long>> acked, Duration timeout) {
+    public static Delivery check(String bootstrap, String topic, long published, Map<String, Set<Long>> acked, Duration timeout) {
         long acknowledged = acked.values().stream().mapToLong(Set::size).sum();
         Map<String, Set<Long>> seen = new HashMap<>();
         Map<String, Long> highestFirst = new HashMap<>();
@@ -78,7 +78,7 @@ record Delivery(long published, long acknowledged, long records, long delivered,
         return missing;
     }
 
-    String line(String scenario) {
+    public String line(String scenario) {
         return String.format("FAULT %-22s published=%d acknowledged=%d kafka-records=%d delivered-acknowledged-or-not=%d "
                 + "missing-acknowledged=%d duplicates=%d order-violations=%d", scenario, published, acknowledged, records,
                 delivered, missing, duplicates, orderViolations);

@@ -22,7 +22,7 @@ import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
  * (PUBACK). A device whose connection drops reconnects once a second. Bounded by {@link #stop()} and by
  * {@code maxMessages}.
  */
-final class DeviceLoad implements AutoCloseable {
+public final class DeviceLoad implements AutoCloseable {
 
     private final List<Device> devices = new ArrayList<>();
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
@@ -32,7 +32,7 @@ final class DeviceLoad implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
 
     /** @param rate messages per second in all; published in ticks of 10 ms */
-    DeviceLoad(int port, int deviceCount, int rate, long maxMessages) {
+    public DeviceLoad(int port, int deviceCount, int rate, long maxMessages) {
         this.maxMessages = maxMessages;
         this.perTick = Math.max(1, rate / 100);
         for (int i = 0; i < deviceCount; i++) {
@@ -53,28 +53,28 @@ final class DeviceLoad implements AutoCloseable {
         }
     }
 
-    long published() {
+    public long published() {
         return published.get();
     }
 
-    long acknowledged() {
+    public long acknowledged() {
         return devices.stream().mapToLong(d -> d.acked.size()).sum();
     }
 
     /** Acknowledged sequence numbers by device id. */
-    Map<String, Set<Long>> acked() {
+    public Map<String, Set<Long>> acked() {
         Map<String, Set<Long>> acked = new ConcurrentHashMap<>();
         devices.forEach(d -> acked.put(d.id, Set.copyOf(d.acked)));
         return acked;
     }
 
-    void stop() {
+    public void stop() {
         running.set(false);
         ticker.shutdown();
     }
 
     /** Waits a moment for PUBACKs of messages already sent. */
-    void settle() throws InterruptedException {
+    public void settle() throws InterruptedException {
         stop();
         ticker.awaitTermination(5, TimeUnit.SECONDS);
         TimeUnit.SECONDS.sleep(2);

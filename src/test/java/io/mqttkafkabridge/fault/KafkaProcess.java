@@ -6,23 +6,23 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** A real Kafka broker in its own JVM that a test can stop and start again on the same port and data. */
-final class KafkaProcess implements AutoCloseable {
+public final class KafkaProcess implements AutoCloseable {
 
     private final Path dir;
     private final int port;
     private int starts;
     private Process process;
 
-    KafkaProcess(Path dir) {
+    public KafkaProcess(Path dir) {
         this.dir = dir;
         this.port = Processes.freePort();
     }
 
-    String bootstrapServers() {
+    public String bootstrapServers() {
         return "127.0.0.1:" + port;
     }
 
-    void start() throws Exception {
+    public void start() throws Exception {
         Path log = dir.resolve("kafka-" + (++starts) + ".log");
         process = new ProcessBuilder(List.of(Processes.java(), "-Xmx512m", "-cp", Processes.classpath(),
                 LocalKafkaMain.class.getName(), dir.resolve("data").toString(), Integer.toString(port)))

@@ -10,12 +10,12 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /** Small helpers for the processes of the fault suite. */
-final class Processes {
+public final class Processes {
 
     private Processes() {
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {
@@ -24,7 +24,7 @@ final class Processes {
     }
 
     /** This JVM's class path: java.class.path under Surefire/Failsafe, the class loader's URLs under exec:java. */
-    static String classpath() {
+    public static String classpath() {
         ClassLoader loader = Processes.class.getClassLoader();
         if (loader instanceof java.net.URLClassLoader urls && urls.getURLs().length > 1) {
             return java.util.Arrays.stream(urls.getURLs()).map(url -> {
@@ -39,17 +39,17 @@ final class Processes {
     }
 
     /** A new folder under target/fault for one test's processes and logs. */
-    static Path scratchDir(String name) throws IOException {
+    public static Path scratchDir(String name) throws IOException {
         Files.createDirectories(Path.of("target", "fault"));
         return Files.createTempDirectory(Path.of("target", "fault"), name + "-");
     }
 
-    static String java() {
+    public static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     /** Waits until the log file contains {@code text}, or fails with the log's tail. */
-    static void awaitLog(Process process, Path log, String text, Duration timeout) throws Exception {
+    public static void awaitLog(Process process, Path log, String text, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (Files.exists(log) && Files.readString(log).contains(text)) {
@@ -63,7 +63,7 @@ final class Processes {
         throw new IllegalStateException("no '" + text + "' within " + timeout + ":\n" + tail(log));
     }
 
-    static String tail(Path log) throws IOException {
+    public static String tail(Path log) throws IOException {
         if (!Files.exists(log)) {
             return "(no log)";
         }

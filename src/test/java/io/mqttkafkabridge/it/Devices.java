@@ -13,6 +13,23 @@ final class Devices {
     private Devices() {
     }
 
+    /**
+     * The MQTT port the running bridge listens on, as its REST API reports it ({@code GET /api/v1/broker}): the same
+     * call works for {@code @QuarkusTest} (port 0 picks a free port) and for {@code @QuarkusIntegrationTest} (the
+     * packaged jar or the container image).
+     */
+    static int mqttPort(java.net.URI brokerApi) {
+        try {
+            java.net.http.HttpResponse<String> response = Http.get(brokerApi);
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("GET " + brokerApi + " answered " + response.statusCode() + ": " + response.body());
+            }
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).path("mqttPort").asInt();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not read the MQTT port from " + brokerApi, e);
+        }
+    }
+
     static Mqtt3BlockingClient connect(int port, String clientId, String username) {
         Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier(clientId)
                 .serverHost("127.0.0.1").serverPort(port).buildBlocking();

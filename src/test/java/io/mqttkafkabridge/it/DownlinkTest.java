@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -25,7 +24,6 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 
-import io.mqttkafkabridge.broker.EmbeddedBroker;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -36,10 +34,10 @@ import io.quarkus.test.junit.QuarkusTest;
  */
 @QuarkusTest
 @WithTestResource(KafkaTestResource.class)
-class DownlinkTest {
+public class DownlinkTest {
 
-    @Inject
-    EmbeddedBroker broker;
+    @TestHTTPResource("/api/v1/broker")
+    URI brokerApi;
 
     @TestHTTPResource("/q/metrics")
     URI metrics;
@@ -49,7 +47,7 @@ class DownlinkTest {
 
     @BeforeEach
     void connect() {
-        device = Devices.connect(broker.port(), unique("device"), null);
+        device = Devices.connect(Devices.mqttPort(brokerApi), unique("device"), null);
         inbox = device.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.SUBSCRIBED);
     }
 

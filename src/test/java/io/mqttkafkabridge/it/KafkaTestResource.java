@@ -14,13 +14,14 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 
 import io.mqttkafkabridge.dev.LocalKafka;
+import io.quarkus.test.common.DevServicesContext;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * A real Apache Kafka broker (KRaft) in the test JVM, on a free loopback port, with the topics of the test routes
  * created up front. Gives the bridge {@code kafka.bootstrap.servers}.
  */
-public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
+public class KafkaTestResource implements QuarkusTestResourceLifecycleManager, DevServicesContext.ContextAware {
 
     /** The topics the %test routes in application.properties use. */
     static final List<String> TOPICS = List.of("it-telemetry", "it-audit", "it-sensors", "it-commands", "it-alerts",
@@ -29,6 +30,8 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
     static final String SMALL_TOPIC = "it-small";
 
     private static volatile String bootstrapServers;
+    /** True for {@code @QuarkusIntegrationTest}: the bridge runs as the packaged jar or in its container image. */
+    private boolean packaged;
     private LocalKafka kafka;
     private Path dir;
 
@@ -48,7 +51,18 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager {
         } catch (Exception e) {
             throw new IllegalStateException("Could not start the test Kafka broker", e);
         }
+        if (packaged) {
+            // The container cannot write to the host's target/ folder; /tmp is writable in the jar's case and in the
+            // container's (which shares the host's network, so the Kafka address holds for both).
+            String data = "/tmp/bridge-it-" + dir.getFileName();
+            return Map.of("kafka.bootstrap.servers", bootstrapServers, "bridge.broker.data-path", data);
+        }
         return Map.of("kafka.bootstrap.servers", bootstrapServers, "bridge.journal.path", dir.resolve("journal").toString());
+    }
+
+    @Override
+    public void setIntegrationTestContext(DevServicesContext context) {
+        packaged = true;
     }
 
     static String bootstrapServers() {

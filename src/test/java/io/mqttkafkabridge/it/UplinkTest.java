@@ -10,7 +10,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 
-import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.Test;
 
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 
-import io.mqttkafkabridge.broker.EmbeddedBroker;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -31,10 +29,10 @@ import io.quarkus.test.junit.QuarkusTest;
  */
 @QuarkusTest
 @WithTestResource(KafkaTestResource.class)
-class UplinkTest {
+public class UplinkTest {
 
-    @Inject
-    EmbeddedBroker broker;
+    @TestHTTPResource("/api/v1/broker")
+    URI brokerApi;
 
     @TestHTTPResource("/q/metrics")
     URI metrics;
@@ -45,7 +43,7 @@ class UplinkTest {
     @BeforeEach
     void connect() {
         clientId = unique("client");
-        device = Devices.connect(broker.port(), clientId, null);
+        device = Devices.connect(Devices.mqttPort(brokerApi), clientId, null);
     }
 
     @AfterEach
@@ -55,7 +53,7 @@ class UplinkTest {
 
     @Test
     void the_broker_listens_on_the_free_port_it_picked_for_port_0() {
-        assertThat(broker.port()).isPositive();
+        assertThat(Devices.mqttPort(brokerApi)).isPositive();
     }
 
     @Test
@@ -94,7 +92,7 @@ class UplinkTest {
 
     @Test
     void qos_0_retained_publishes_from_a_client_with_a_username_carry_those_headers_and_the_topic_as_key() {
-        Mqtt3BlockingClient alice = Devices.connect(broker.port(), unique("alice"), "alice");
+        Mqtt3BlockingClient alice = Devices.connect(Devices.mqttPort(brokerApi), unique("alice"), "alice");
         try {
             String topic = "sensors/" + unique("s") + "/humidity";
             byte[] payload = utf8("55% " + topic);

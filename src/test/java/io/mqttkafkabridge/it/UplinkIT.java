@@ -1,0 +1,11 @@
+package io.mqttkafkabridge.it;
+
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+
+/**
+ * {@link UplinkTest} against the packaged application: the container image where the build made one (podman
+ * installed, pom.xml profile container-image), otherwise the jar. Runs with the %test routes.
+ */
+@QuarkusIntegrationTest
+class UplinkIT extends UplinkTest {
+}
