@@ -24,6 +24,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.moquette.broker.ClientDescriptor;
 import io.moquette.broker.Server;
 import io.mqttkafkabridge.config.BridgeConfig;
+import io.mqttkafkabridge.config.DataFolder;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.routing.RouteTable;
@@ -86,12 +87,7 @@ public class EmbeddedBroker {
 
     void start(@Observes @Priority(START_PRIORITY) StartupEvent event) {
         logRoutes();
-        Path dataPath = config.dataPath().toAbsolutePath();
-        try {
-            Files.createDirectories(dataPath);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot create the broker's data folder " + dataPath + " (bridge.broker.data-path)", e);
-        }
+        Path dataPath = DataFolder.writable(config.dataPath(), "bridge.broker.data-path");
         Server moquette;
         try {
             moquette = startWithQuarantine(dataPath);

@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.mqttkafkabridge.config.BridgeConfig;
+import io.mqttkafkabridge.config.DataFolder;
 import io.mqttkafkabridge.journal.Journal;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
@@ -37,7 +38,8 @@ public class UplinkJournal implements Consumer<MqttPublication> {
     };
 
     UplinkJournal(BridgeConfig config, MeterRegistry registry) {
-        Path dir = config.journal().path().orElse(config.broker().dataPath().resolve("journal")).toAbsolutePath();
+        Path dir = DataFolder.writable(config.journal().path().orElse(config.broker().dataPath().resolve("journal")),
+                config.journal().path().isPresent() ? "bridge.journal.path" : "bridge.broker.data-path");
         try {
             journal = Journal.open(dir, config.journal().maxBytes().asLongValue(), config.journal().fsync(),
                     config.journal().fsyncInterval());

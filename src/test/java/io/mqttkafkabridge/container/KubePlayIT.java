@@ -1,0 +1,290 @@
+package io.mqttkafkabridge.container;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.StringReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+
+import io.mqttkafkabridge.fault.KafkaProcess;
+import io.mqttkafkabridge.fault.Processes;
+
+/**
+ * The Kubernetes manifests, run: the {@code dev} overlay rendered with {@code kubectl kustomize}, played with
+ * {@code podman kube play} on the image the build made, and a device message forwarded to a real Kafka broker on
+ * the host.
+ * <p>
+ * What the test changes, in a kustomize overlay of its own on top of {@code k8s/overlays/dev}: the image, the Kafka
+ * address, host networking (Kafka listens on the host's loopback only) and free ports instead of 1883/8080, so that
+ * it never collides with a bridge already running here. What podman 4.3 cannot play is rewritten the way Kubernetes
+ * itself would realise it: the StatefulSet becomes a Deployment with the PersistentVolumeClaim its
+ * {@code volumeClaimTemplates} would create ({@code data-mqtt-kafka-bridge-0}); Services, the PodDisruptionBudget,
+ * the NetworkPolicy and the ServiceMonitor need a cluster and are left out (the manifests test validates them).
+ */
+class KubePlayIT {
+
+    private static final ObjectMapper YAML = new YAMLMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void tools() {
+        assumeTrue(Podman.IMAGE != null, "podman is not installed, so the build made no container image "
+                + "(pom.xml profile container-image)");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/kubectl")), "kubectl is not installed");
+    }
+
+    @Test
+    void the_dev_overlay_runs_as_a_pod_and_forwards_a_device_message_to_kafka() throws Exception {
+        Path dir = Processes.scratchDir("kube-play").toAbsolutePath();
+        int mqttPort = Processes.freePort();
+        int httpPort = Processes.freePort();
+        int websocketPort = Processes.freePort();
+        int tlsPort = Processes.freePort();
+        try (KafkaProcess kafka = new KafkaProcess(dir)) {
+            kafka.start();
+            Path overlay = Files.createDirectories(dir.resolve("overlay"));
+            Files.writeString(overlay.resolve("kustomization.yaml"), kustomization(kafka.bootstrapServers(), mqttPort,
+                    httpPort, websocketPort, tlsPort));
+            List<JsonNode> rendered = render(overlay, dir.resolve("home"));
+            Path play = dir.resolve("play.yaml");
+            List<JsonNode> playable = playable(rendered);
+            Files.writeString(play, toYaml(playable));
+            String podName = playable.stream().filter(doc -> doc.path("kind").asText().equals("Deployment"))
+                    .findFirst().orElseThrow().path("metadata").path("name").asText() + "-pod-0";
+            try {
+                Podman.run("kube", "play", play.toString());
+                String container = podName + "-" + "bridge";
+                awaitReady(httpPort, container, dir.resolve("pod.log"));
+
+                assertThat(Podman.run("exec", container, "id", "-u").strip()).as("user in the pod").isEqualTo("185");
+                assertThat(Podman.run("inspect", container, "--format", "{{.HostConfig.ReadonlyRootfs}}").strip())
+                        .as("read-only root file system").isEqualTo("true");
+
+                // given: the first uplink route of the dev overlay's routes.properties
+                Properties routes = routes(rendered);
+                String route = routes.stringPropertyNames().stream().filter(k -> k.endsWith(".mqtt-filter"))
+                        .filter(k -> k.startsWith("bridge.uplink.routes.")).sorted().findFirst().orElseThrow();
+                String filter = routes.getProperty(route);
+                String kafkaTopic = routes.getProperty(route.replace(".mqtt-filter", ".kafka-topic"));
+                String mqttTopic = filter.replace("+", "kube-play-device").replace("#", "reading");
+                byte[] payload = ("kube-play " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+
+                // when
+                Mqtt3BlockingClient device = MqttClient.builder().useMqttVersion3().identifier("kube-play-device")
+                        .serverHost("127.0.0.1").serverPort(mqttPort).buildBlocking();
+                device.connectWith().cleanSession(true).send();
+                device.publishWith().topic(mqttTopic).payload(payload).qos(MqttQos.AT_LEAST_ONCE).send();
+                device.disconnect();
+
+                // then
+                ConsumerRecord<String, byte[]> record = firstWithValue(kafka.bootstrapServers(), kafkaTopic, payload);
+                System.out.println("KUBE-PLAY " + mqttTopic + " -> " + kafkaTopic + " partition " + record.partition()
+                        + " offset " + record.offset() + " key " + record.key());
+                assertThat(record.value()).isEqualTo(payload);
+                assertThat(new String(record.headers().lastHeader("mqtt.topic").value(), StandardCharsets.UTF_8))
+                        .isEqualTo(mqttTopic);
+            } finally {
+                Files.writeString(dir.resolve("pod.log"), Podman.attempt("logs", podName + "-bridge").output());
+                Podman.attempt("kube", "down", play.toString());
+                for (JsonNode doc : playable) {
+                    if (doc.path("kind").asText().equals("PersistentVolumeClaim")) {
+                        Podman.remove("volume", doc.path("metadata").path("name").asText());
+                    }
+                }
+            }
+        }
+    }
+
+    private static String kustomization(String bootstrap, int mqttPort, int httpPort, int websocketPort, int tlsPort) {
+        String image = Podman.IMAGE;
+        int colon = image.lastIndexOf(':');
+        return """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources:
+                  - %s
+                images:
+                  - name: mqtt-kafka-bridge
+                    newName: %s
+                    newTag: %s
+                configMapGenerator:
+                  - name: mqtt-kafka-bridge-config
+                    behavior: merge
+                    literals:
+                      - KAFKA_BOOTSTRAP_SERVERS=%s
+                patches:
+                  - target:
+                      kind: StatefulSet
+                    patch: |-
+                      - op: add
+                        path: /spec/template/spec/hostNetwork
+                        value: true
+                      - op: replace
+                        path: /spec/template/spec/containers/0/ports
+                        value:
+                          - {name: mqtt, containerPort: %d}
+                          - {name: mqtts, containerPort: %d}
+                          - {name: ws, containerPort: %d}
+                          - {name: http, containerPort: %d}
+                      - op: add
+                        path: /spec/template/spec/containers/0/env/-
+                        value: {name: BRIDGE_BROKER_PORT, value: "%d"}
+                      - op: add
+                        path: /spec/template/spec/containers/0/env/-
+                        value: {name: BRIDGE_BROKER_WEBSOCKET_PORT, value: "%d"}
+                      - op: add
+                        path: /spec/template/spec/containers/0/env/-
+                        value: {name: BRIDGE_BROKER_TLS_PORT, value: "%d"}
+                      - op: add
+                        path: /spec/template/spec/containers/0/env/-
+                        value: {name: QUARKUS_HTTP_PORT, value: "%d"}
+                """.formatted(Path.of("k8s", "overlays", "dev").toAbsolutePath(), image.substring(0, colon),
+                image.substring(colon + 1), bootstrap, mqttPort, tlsPort, websocketPort, httpPort, mqttPort, websocketPort,
+                tlsPort, httpPort);
+    }
+
+    private static List<JsonNode> render(Path overlay, Path home) throws Exception {
+        Files.createDirectories(home);
+        Path out = overlay.resolve("rendered.yaml");
+        ProcessBuilder kubectl = new ProcessBuilder("kubectl", "kustomize", overlay.toString()).redirectOutput(out.toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        kubectl.environment().put("HOME", home.toString());
+        Process process = kubectl.start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as("kubectl kustomize " + overlay).isZero();
+        List<JsonNode> docs = new ArrayList<>();
+        try (var parser = new YAMLFactory().createParser(out.toFile())) {
+            YAML.readValues(parser, JsonNode.class).forEachRemaining(docs::add);
+        }
+        return docs;
+    }
+
+    /** What podman kube play can run, as Kubernetes would realise it (see the class comment). */
+    private static List<JsonNode> playable(List<JsonNode> rendered) {
+        List<JsonNode> playable = new ArrayList<>();
+        for (JsonNode doc : rendered) {
+            switch (doc.path("kind").asText()) {
+                case "ConfigMap", "Secret", "PersistentVolumeClaim", "Deployment", "Pod" -> playable.add(doc);
+                case "StatefulSet" -> {
+                    ObjectNode deployment = doc.deepCopy();
+                    String name = deployment.path("metadata").path("name").asText();
+                    ObjectNode spec = (ObjectNode) deployment.get("spec");
+                    ArrayNode volumes = ((ObjectNode) spec.get("template").get("spec")).withArray("volumes");
+                    for (JsonNode claim : spec.path("volumeClaimTemplates")) {
+                        ObjectNode pvc = YAML.createObjectNode().put("apiVersion", "v1").put("kind", "PersistentVolumeClaim");
+                        String claimName = claim.path("metadata").path("name").asText() + "-" + name + "-0";
+                        pvc.putObject("metadata").put("name", claimName);
+                        pvc.set("spec", claim.get("spec"));
+                        playable.add(pvc);
+                        ObjectNode volume = volumes.addObject().put("name", claim.path("metadata").path("name").asText());
+                        volume.putObject("persistentVolumeClaim").put("claimName", claimName);
+                    }
+                    deployment.put("kind", "Deployment");
+                    spec.remove(List.of("volumeClaimTemplates", "serviceName", "podManagementPolicy", "updateStrategy",
+                            "persistentVolumeClaimRetentionPolicy"));
+                    spec.put("replicas", 1);
+                    playable.add(deployment);
+                }
+                default -> {
+                    // Service, PodDisruptionBudget, NetworkPolicy, ServiceMonitor: cluster objects, nothing to play
+                }
+            }
+        }
+        return playable;
+    }
+
+    private static String toYaml(List<JsonNode> docs) throws Exception {
+        StringBuilder yaml = new StringBuilder();
+        for (JsonNode doc : docs) {
+            yaml.append(YAML.writeValueAsString(doc));
+        }
+        return yaml.toString();
+    }
+
+    private static Properties routes(List<JsonNode> rendered) throws Exception {
+        for (JsonNode doc : rendered) {
+            if (doc.path("kind").asText().equals("ConfigMap") && doc.path("data").has("routes.properties")) {
+                Properties routes = new Properties();
+                routes.load(new StringReader(doc.path("data").path("routes.properties").asText()));
+                return routes;
+            }
+        }
+        throw new AssertionError("no ConfigMap with routes.properties in the dev overlay");
+    }
+
+    private static void awaitReady(int httpPort, String container, Path log) throws Exception {
+        URI ready = URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            try {
+                HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return;
+                }
+                last = response.statusCode() + " " + response.body();
+            } catch (java.io.IOException notYet) {
+                // not listening yet
+            }
+            TimeUnit.MILLISECONDS.sleep(250);
+        }
+        throw new AssertionError("the pod was not ready within 90 s (" + last + "); its log:\n"
+                + Podman.attempt("logs", container).output());
+    }
+
+    private static ConsumerRecord<String, byte[]> firstWithValue(String bootstrap, String topic, byte[] value) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            List<TopicPartition> partitions = List.of();
+            while (System.nanoTime() < deadline) {
+                if (partitions.isEmpty()) {
+                    partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5)).stream()
+                            .map(p -> new TopicPartition(topic, p.partition())).toList();
+                    consumer.assign(partitions);
+                    consumer.seekToBeginning(partitions);
+                }
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (java.util.Arrays.equals(record.value(), value)) {
+                        return record;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("the message did not reach Kafka topic " + topic + " within 60 s");
+    }
+}
