@@ -59,7 +59,7 @@
   async function refreshHealth() {
     const badge = $('health');
     try {
-      const response = await fetch('q/health/ready');
+      const response = await fetch('q/health');
       const health = await response.json();
       badge.textContent = health.status === 'UP' ? 'ready' : 'not ready: ' + health.checks
         .filter((c) => c.status !== 'UP').map((c) => c.name + ' (' + (c.data && c.data.reason) + ')').join(', ');

@@ -122,7 +122,8 @@ class JournalFullTest {
         assertThat(acknowledged).isBetween(40, 64); // 256 KiB of 4 KiB payloads, less the room for one more message
         assertThat(PrometheusMetrics.value(metrics, "bridge_journal_refused_total")).isGreaterThanOrEqualTo(1);
         assertThat(status(readiness)).contains("journal full");
-        assertThat(status(readiness)).contains("\"status\": \"DOWN\"").contains("Kafka is unreachable");
+        assertThat(status(readiness)).contains("\"status\": \"DOWN\"");
+        assertThat(status(URI.create(readiness.toString().replace("/ready", "/well")))).contains("Kafka is unreachable");
         assertThat(status(URI.create(readiness.toString().replace("/ready", "/live")))).contains("\"status\": \"UP\"");
 
         // when: Kafka starts where the bridge expects it

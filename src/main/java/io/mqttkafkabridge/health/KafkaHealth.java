@@ -12,20 +12,22 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
-import org.eclipse.microprofile.health.Readiness;
+import io.smallrye.health.api.Wellness;
 
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.uplink.KafkaTopicProbe;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * Ready only while the Kafka cluster answers. Readiness, never liveness: a Kafka outage must not get the pod
- * restarted (the journal keeps what devices publish). Logs once when Kafka goes away and once when it is back
+ * UP while the Kafka cluster answers. A wellness check ({@code /q/health/well} and {@code /q/health}), neither
+ * liveness nor readiness: a Kafka outage must not get the pod restarted, nor taken out of the MQTT Service (devices
+ * must still connect and publish: the journal keeps what they send until Kafka is back; a full journal is what makes
+ * the bridge not ready). Logs once when Kafka goes away and once when it is back
  * (MKB0500, MKB0501), checking every 5 s by itself as well as when readiness is asked.
  */
-@Readiness
+@Wellness
 @ApplicationScoped
-public class KafkaReadiness implements HealthCheck {
+public class KafkaHealth implements HealthCheck {
 
     private final KafkaTopicProbe kafka;
     private final AtomicBoolean reachable = new AtomicBoolean(true);
@@ -35,7 +37,7 @@ public class KafkaReadiness implements HealthCheck {
         return t;
     });
 
-    KafkaReadiness(KafkaTopicProbe kafka) {
+    KafkaHealth(KafkaTopicProbe kafka) {
         this.kafka = kafka;
     }
 
