@@ -36,7 +36,8 @@ import io.mqttkafkabridge.routing.RouteTable;
  * The kustomize base and overlays under {@code k8s/}, checked offline: {@code kubectl kustomize} renders each one,
  * {@code src/test/k8s/validate.mjs} checks the result against the bundled Kubernetes, Prometheus Operator and
  * Strimzi schemas (unknown fields included) and the references between the objects. Skipped where kubectl or node
- * is not installed; the {@code k8s-manifests} Maven profile installs the validator's npm packages.
+ * is not installed (except the routes check, which needs neither); the {@code k8s-manifests} Maven profile installs
+ * the validator's npm packages.
  */
 class KubernetesManifestsTest {
 
@@ -47,14 +48,18 @@ class KubernetesManifestsTest {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     @BeforeAll
-    static void tools() throws IOException {
+    static void workFolder() throws IOException {
+        Files.createDirectories(WORK.resolve("home"));
+    }
+
+    /** Every test that renders skips without kubectl or node; the routes test needs neither. */
+    private static void requireTools() {
         assumeTrue(onPath("kubectl"), "kubectl is not installed: Kubernetes manifests not checked");
         assumeTrue(onPath("node"), "node is not installed: Kubernetes manifests not checked");
         assertThat(VALIDATOR_DIR.resolve("node_modules/kubernetes-models"))
                 .as("the validator's npm packages (the k8s-manifests Maven profile installs them where /usr/bin/kubectl"
                         + " exists; elsewhere run: cd src/test/k8s && npm install --no-package-lock --no-audit --no-fund)")
                 .isDirectory();
-        Files.createDirectories(WORK.resolve("home"));
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -323,6 +328,7 @@ class KubernetesManifestsTest {
     }
 
     private static Path render(Path kustomization, String name) throws Exception {
+        requireTools();
         Path out = WORK.resolve(name + ".yaml");
         Result result = run(List.of("kubectl", "kustomize", kustomization.toString()), out);
         assertThat(result.exitCode()).as("kubectl kustomize %s: %s", kustomization, result.output()).isZero();
