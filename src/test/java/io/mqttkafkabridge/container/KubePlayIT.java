@@ -46,10 +46,12 @@ import io.mqttkafkabridge.fault.Processes;
  * the host.
  * <p>
  * What the test changes, in a kustomize overlay of its own on top of {@code k8s/overlays/dev}: the image, the Kafka
- * address, host networking (Kafka listens on the host's loopback only) and free ports instead of 1883/8080, so that
- * it never collides with a bridge already running here. What podman 4.3 cannot play is rewritten the way Kubernetes
+ * address, host networking (Kafka listens on the host's loopback only; with it, container ports are only
+ * documentation, and podman refuses them) and free ports instead of 1883/8080, so that it never collides with a
+ * bridge already running here. What podman 4.3 cannot play is rewritten the way Kubernetes
  * itself would realise it: the StatefulSet becomes a Deployment with the PersistentVolumeClaim its
- * {@code volumeClaimTemplates} would create ({@code data-mqtt-kafka-bridge-0}); Services, the PodDisruptionBudget,
+ * {@code volumeClaimTemplates} would create ({@code data-mqtt-kafka-bridge-0}); Secrets become ConfigMaps with the
+ * same keys (podman 4.3 mounts no Secrets), and an optional Secret that is absent an empty folder; Services, the PodDisruptionBudget,
  * the NetworkPolicy and the ServiceMonitor need a cluster and are left out (the manifests test validates them).
  */
 class KubePlayIT {
@@ -70,12 +72,11 @@ class KubePlayIT {
         int mqttPort = Processes.freePort();
         int httpPort = Processes.freePort();
         int websocketPort = Processes.freePort();
-        int tlsPort = Processes.freePort();
         try (KafkaProcess kafka = new KafkaProcess(dir)) {
             kafka.start();
             Path overlay = Files.createDirectories(dir.resolve("overlay"));
-            Files.writeString(overlay.resolve("kustomization.yaml"), kustomization(kafka.bootstrapServers(), mqttPort,
-                    httpPort, websocketPort, tlsPort));
+            Files.writeString(overlay.resolve("kustomization.yaml"), kustomization(overlay, kafka.bootstrapServers(), mqttPort,
+                    httpPort, websocketPort));
             List<JsonNode> rendered = render(overlay, dir.resolve("home"));
             Path play = dir.resolve("play.yaml");
             List<JsonNode> playable = playable(rendered);
@@ -126,7 +127,7 @@ class KubePlayIT {
         }
     }
 
-    private static String kustomization(String bootstrap, int mqttPort, int httpPort, int websocketPort, int tlsPort) {
+    private static String kustomization(Path overlayDir, String bootstrap, int mqttPort, int httpPort, int websocketPort) {
         String image = Podman.IMAGE;
         int colon = image.lastIndexOf(':');
         return """
@@ -150,13 +151,17 @@ class KubePlayIT {
                       - op: add
                         path: /spec/template/spec/hostNetwork
                         value: true
-                      - op: replace
+                      - op: remove
                         path: /spec/template/spec/containers/0/ports
-                        value:
-                          - {name: mqtt, containerPort: %d}
-                          - {name: mqtts, containerPort: %d}
-                          - {name: ws, containerPort: %d}
-                          - {name: http, containerPort: %d}
+                      - op: replace
+                        path: /spec/template/spec/containers/0/startupProbe/httpGet/port
+                        value: %d
+                      - op: replace
+                        path: /spec/template/spec/containers/0/livenessProbe/httpGet/port
+                        value: %d
+                      - op: replace
+                        path: /spec/template/spec/containers/0/readinessProbe/httpGet/port
+                        value: %d
                       - op: add
                         path: /spec/template/spec/containers/0/env/-
                         value: {name: BRIDGE_BROKER_PORT, value: "%d"}
@@ -165,13 +170,9 @@ class KubePlayIT {
                         value: {name: BRIDGE_BROKER_WEBSOCKET_PORT, value: "%d"}
                       - op: add
                         path: /spec/template/spec/containers/0/env/-
-                        value: {name: BRIDGE_BROKER_TLS_PORT, value: "%d"}
-                      - op: add
-                        path: /spec/template/spec/containers/0/env/-
                         value: {name: QUARKUS_HTTP_PORT, value: "%d"}
-                """.formatted(Path.of("k8s", "overlays", "dev").toAbsolutePath(), image.substring(0, colon),
-                image.substring(colon + 1), bootstrap, mqttPort, tlsPort, websocketPort, httpPort, mqttPort, websocketPort,
-                tlsPort, httpPort);
+                """.formatted(overlayDir.relativize(Path.of("k8s", "overlays", "dev").toAbsolutePath()), image.substring(0, colon),
+                image.substring(colon + 1), bootstrap, httpPort, httpPort, httpPort, mqttPort, websocketPort, httpPort);
     }
 
     private static List<JsonNode> render(Path overlay, Path home) throws Exception {
@@ -192,10 +193,14 @@ class KubePlayIT {
 
     /** What podman kube play can run, as Kubernetes would realise it (see the class comment). */
     private static List<JsonNode> playable(List<JsonNode> rendered) {
+        java.util.Set<String> secrets = new java.util.HashSet<>();
+        rendered.stream().filter(doc -> doc.path("kind").asText().equals("Secret"))
+                .forEach(doc -> secrets.add(doc.path("metadata").path("name").asText()));
         List<JsonNode> playable = new ArrayList<>();
         for (JsonNode doc : rendered) {
             switch (doc.path("kind").asText()) {
-                case "ConfigMap", "Secret", "PersistentVolumeClaim", "Deployment", "Pod" -> playable.add(doc);
+                case "ConfigMap", "PersistentVolumeClaim", "Deployment", "Pod" -> playable.add(doc);
+                case "Secret" -> playable.add(secretAsConfigMap(doc));
                 case "StatefulSet" -> {
                     ObjectNode deployment = doc.deepCopy();
                     String name = deployment.path("metadata").path("name").asText();
@@ -210,6 +215,7 @@ class KubePlayIT {
                         ObjectNode volume = volumes.addObject().put("name", claim.path("metadata").path("name").asText());
                         volume.putObject("persistentVolumeClaim").put("claimName", claimName);
                     }
+                    secretsAsConfigMaps((ObjectNode) spec.get("template").get("spec"), secrets);
                     deployment.put("kind", "Deployment");
                     spec.remove(List.of("volumeClaimTemplates", "serviceName", "podManagementPolicy", "updateStrategy",
                             "persistentVolumeClaimRetentionPolicy"));
@@ -222,6 +228,74 @@ class KubePlayIT {
             }
         }
         return playable;
+    }
+
+    /** podman 4.3 mounts no Secrets: the same keys and values as a ConfigMap of the same name. */
+    private static JsonNode secretAsConfigMap(JsonNode secret) {
+        ObjectNode configMap = YAML.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap");
+        configMap.putObject("metadata").put("name", secret.path("metadata").path("name").asText());
+        ObjectNode data = configMap.putObject("data");
+        secret.path("data").fields().forEachRemaining(entry -> data.put(entry.getKey(),
+                new String(java.util.Base64.getDecoder().decode(entry.getValue().asText()), StandardCharsets.UTF_8)));
+        secret.path("stringData").fields().forEachRemaining(entry -> data.put(entry.getKey(), entry.getValue().asText()));
+        return configMap;
+    }
+
+    /**
+     * Secret references in a pod spec, rewritten to the ConfigMaps {@link #secretAsConfigMap} makes; an optional Secret
+     * that does not exist is what Kubernetes makes of it: an empty folder, or no variables.
+     */
+    private static void secretsAsConfigMaps(ObjectNode podSpec, java.util.Set<String> secrets) {
+        ArrayNode volumes = podSpec.withArray("volumes");
+        for (int i = 0; i < volumes.size(); i++) {
+            ObjectNode volume = (ObjectNode) volumes.get(i);
+            List<JsonNode> sources = new ArrayList<>();
+            if (volume.has("secret")) {
+                sources.add(volume.get("secret"));
+            }
+            volume.path("projected").path("sources").forEach(source -> sources.add(source.path("secret")));
+            if (sources.isEmpty()) {
+                continue;
+            }
+            List<JsonNode> present = sources.stream().filter(source -> secrets.contains(
+                    source.has("secretName") ? source.path("secretName").asText() : source.path("name").asText())).toList();
+            ObjectNode replacement = YAML.createObjectNode().put("name", volume.path("name").asText());
+            if (present.isEmpty()) {
+                assertThat(sources).allMatch(source -> source.path("optional").asBoolean(), "a required Secret is missing");
+                replacement.putObject("emptyDir");
+            } else {
+                assertThat(sources).as("one Secret per volume in this test").hasSize(1);
+                JsonNode source = present.get(0);
+                ObjectNode configMap = replacement.putObject("configMap")
+                        .put("name", source.has("secretName") ? source.path("secretName").asText() : source.path("name").asText());
+                if (source.has("items")) {
+                    configMap.set("items", source.get("items"));
+                }
+            }
+            volumes.set(i, replacement);
+        }
+        for (JsonNode container : podSpec.path("containers")) {
+            for (JsonNode env : container.path("env")) {
+                if (env.path("valueFrom").has("secretKeyRef")) {
+                    ((ObjectNode) env.get("valueFrom")).set("configMapKeyRef", env.get("valueFrom").get("secretKeyRef"));
+                    ((ObjectNode) env.get("valueFrom")).remove("secretKeyRef");
+                }
+            }
+            ArrayNode envFrom = (ArrayNode) container.path("envFrom");
+            for (int i = envFrom.size() - 1; i >= 0; i--) {
+                JsonNode ref = envFrom.get(i).path("secretRef");
+                if (ref.isMissingNode()) {
+                    continue;
+                }
+                if (secrets.contains(ref.path("name").asText())) {
+                    ((ObjectNode) envFrom.get(i)).set("configMapRef", ref);
+                    ((ObjectNode) envFrom.get(i)).remove("secretRef");
+                } else {
+                    assertThat(ref.path("optional").asBoolean()).as("required Secret " + ref).isTrue();
+                    envFrom.remove(i);
+                }
+            }
+        }
     }
 
     private static String toYaml(List<JsonNode> docs) throws Exception {
