@@ -119,7 +119,8 @@ class KubePlayIT {
                 Files.writeString(dir.resolve("pod.log"), Podman.attempt("logs", podName + "-bridge").output());
                 Podman.attempt("kube", "down", play.toString());
                 for (JsonNode doc : playable) {
-                    if (doc.path("kind").asText().equals("PersistentVolumeClaim")) {
+                    // podman keeps a volume per claim and per ConfigMap after kube down
+                    if (List.of("PersistentVolumeClaim", "ConfigMap").contains(doc.path("kind").asText())) {
                         Podman.remove("volume", doc.path("metadata").path("name").asText());
                     }
                 }
