@@ -88,8 +88,8 @@ class KubernetesManifestsTest {
         assertThat(container.at("/image").asText()).isEqualTo("mqtt-kafka-bridge:0.1.0");
         assertThat(env(container)).containsEntry("BRIDGE_SHUTDOWN_DRAIN_TIMEOUT", "20s")
                 .containsEntry("QUARKUS_CONFIG_LOCATIONS", "/etc/mqtt-kafka-bridge/routes.properties")
-                .containsEntry("BRIDGE_BROKER_TLS_PORT", "8883")
-                .containsEntry("BRIDGE_SECURITY_PASSWORD_FILE", "/etc/mqtt-kafka-bridge/security/passwd");
+                .as("the password file and TLS are the prod overlay's: a configured file that is missing fails the start")
+                .doesNotContainKeys("BRIDGE_BROKER_TLS_PORT", "BRIDGE_SECURITY_PASSWORD_FILE");
         assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
         assertThat(sts.at("/spec/volumeClaimTemplates/0/spec/resources/requests/storage").asText()).isEqualTo("1Gi");
         assertThat(byName(objects, "Service", "mqtt-kafka-bridge-mqtt").at("/spec/type").asText()).isEqualTo("LoadBalancer");
@@ -119,7 +119,10 @@ class KubernetesManifestsTest {
         assertThat(sts.at("/spec/podManagementPolicy").asText()).isEqualTo("Parallel");
         assertThat(sts.at("/spec/volumeClaimTemplates/0/spec/resources/requests/storage").asText()).isEqualTo("10Gi");
         assertThat(sts.at("/spec/template/spec/topologySpreadConstraints")).isNotEmpty();
-        assertThat(env(sts.at("/spec/template/spec/containers/0"))).containsEntry("BRIDGE_SECURITY_ALLOW_ANONYMOUS", "false");
+        assertThat(env(sts.at("/spec/template/spec/containers/0"))).containsEntry("BRIDGE_SECURITY_ALLOW_ANONYMOUS", "false")
+                .containsEntry("BRIDGE_BROKER_TLS_PORT", "8883")
+                .containsEntry("BRIDGE_SECURITY_PASSWORD_FILE", "/etc/mqtt-kafka-bridge/security/passwd")
+                .containsEntry("BRIDGE_SECURITY_ACL_FILE", "/etc/mqtt-kafka-bridge/security/acl");
         for (JsonNode volume : sts.at("/spec/template/spec/volumes")) {
             String name = volume.at("/name").asText();
             if (name.equals("security")) {
