@@ -13,7 +13,8 @@ import io.moquette.broker.Server;
  * instead of on its interceptor thread pool. Moquette 0.17 acknowledges a QoS 1 publish before any interceptor sees
  * it; with the pool, every publish waiting in the pool's queue is acknowledged but not yet journaled, so a crash loses
  * them. Inline, the journal append follows the PUBACK within microseconds, on the same thread, in the same order.
- * Moquette has no setting for this: the executor is replaced by reflection once, at start-up.
+ * Moquette has no setting for this: the executor is replaced by reflection once, at start-up (the two fields are
+ * registered for the native executable in {@link NativeRegistrations}).
  */
 final class InlineInterceptors {
 
