@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -236,9 +237,9 @@ class KubePlayIT {
         ObjectNode configMap = YAML.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap");
         configMap.putObject("metadata").put("name", secret.path("metadata").path("name").asText());
         ObjectNode data = configMap.putObject("data");
-        secret.path("data").fields().forEachRemaining(entry -> data.put(entry.getKey(),
+        secret.path("data").properties().forEach(entry -> data.put(entry.getKey(),
                 new String(java.util.Base64.getDecoder().decode(entry.getValue().asText()), StandardCharsets.UTF_8)));
-        secret.path("stringData").fields().forEachRemaining(entry -> data.put(entry.getKey(), entry.getValue().asText()));
+        secret.path("stringData").properties().forEach(entry -> data.put(entry.getKey(), entry.getValue().asText()));
         return configMap;
     }
 
@@ -350,6 +351,11 @@ class KubePlayIT {
                 if (partitions.isEmpty()) {
                     partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5)).stream()
                             .map(p -> new TopicPartition(topic, p.partition())).toList();
+                    if (partitions.isEmpty()) {
+                        // the bridge has not created the topic yet
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+                        continue;
+                    }
                     consumer.assign(partitions);
                     consumer.seekToBeginning(partitions);
                 }
