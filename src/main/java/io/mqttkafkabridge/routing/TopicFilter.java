@@ -63,6 +63,54 @@ public final class TopicFilter {
     }
 
     /**
+     * True when every topic {@code other} matches is matched by this filter as well (for example {@code a/#} covers
+     * {@code a/+/c}; {@code a/+} does not cover {@code a/#}).
+     */
+    public boolean covers(TopicFilter other) {
+        if (startsWithWildcard() && !other.levels.isEmpty() && other.levels.get(0).startsWith("$")) {
+            return false;
+        }
+        if (multiLevel ? other.levels.size() < levels.size()
+                : other.multiLevel || other.levels.size() != levels.size()) {
+            return false;
+        }
+        for (int i = 0; i < levels.size(); i++) {
+            String level = levels.get(i);
+            if (!level.equals("+") && !level.equals(other.levels.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** True when some topic is matched by both filters (for example {@code a/+/c} and {@code a/b/#}). */
+    public boolean overlaps(TopicFilter other) {
+        if (startsWithDollar() && other.startsWithWildcard() || other.startsWithDollar() && startsWithWildcard()) {
+            return false;
+        }
+        int common = Math.min(levels.size(), other.levels.size());
+        for (int i = 0; i < common; i++) {
+            String mine = levels.get(i);
+            String theirs = other.levels.get(i);
+            if (!mine.equals("+") && !theirs.equals("+") && !mine.equals(theirs)) {
+                return false;
+            }
+        }
+        if (levels.size() == other.levels.size()) {
+            return true;
+        }
+        return levels.size() < other.levels.size() ? multiLevel : other.multiLevel;
+    }
+
+    private boolean startsWithWildcard() {
+        return levels.isEmpty() || levels.get(0).equals("+");
+    }
+
+    private boolean startsWithDollar() {
+        return !levels.isEmpty() && levels.get(0).startsWith("$");
+    }
+
+    /**
      * The number of levels every matching topic is guaranteed to have: all levels for a filter without
      * {@code #}, the levels before it otherwise ({@code a/#} also matches {@code a}).
      */

@@ -59,4 +59,24 @@ class TopicFilterTest {
         assertThat(TopicFilter.parse("a/+/#").guaranteedLevels()).isEqualTo(2);
         assertThat(TopicFilter.parse("#").guaranteedLevels()).isZero();
     }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} covers {1}: {2}")
+    @org.junit.jupiter.params.provider.CsvSource({
+            "#, a/b/c, true", "#, a/#, true", "#, $SYS/x, false", "+/#, $SYS/#, false", "$SYS/#, $SYS/broker, true",
+            "a/#, a, true", "a/#, a/+/c, true", "a/#, b/#, false", "a/+, a/b, true", "a/+, a/+, true", "a/+, a/#, false",
+            "a/+, a/b/c, false", "a/b, a/+, false", "a/b, a/b, true", "a/+/#, a, false", "a/+/c, a/b/c, true",
+            "+, $SYS, false", "+/+, a/b, true"})
+    void a_filter_covers_another_when_it_matches_everything_the_other_matches(String filter, String other, boolean covers) {
+        assertThat(TopicFilter.parse(filter).covers(TopicFilter.parse(other))).isEqualTo(covers);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} overlaps {1}: {2}")
+    @org.junit.jupiter.params.provider.CsvSource({
+            "a/+/c, a/b/#, true", "a/b, a/c, false", "a/#, a, true", "a, a/b/#, false", "a/b, +/b, true",
+            "#, $SYS/x, false", "$SYS/#, +/x, false", "$SYS/#, $SYS/+, true", "a/+, a/b/c, false", "a/+/#, a/b, true",
+            "sensors/secret/#, sensors/#, true", "sensors/secret/#, sensors/public/+, false"})
+    void two_filters_overlap_when_some_topic_matches_both(String filter, String other, boolean overlaps) {
+        assertThat(TopicFilter.parse(filter).overlaps(TopicFilter.parse(other))).isEqualTo(overlaps);
+        assertThat(TopicFilter.parse(other).overlaps(TopicFilter.parse(filter))).as("symmetric").isEqualTo(overlaps);
+    }
 }

@@ -1,0 +1,192 @@
+package io.mqttkafkabridge.security;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import io.mqttkafkabridge.routing.TopicFilter;
+
+/**
+ * Topic permissions from a Mosquitto ACL file ({@code bridge.security.acl-file}), with Mosquitto 2's meaning:
+ * <ul>
+ * <li>{@code topic [read|write|readwrite|deny] <filter>} lines before the first {@code user} line apply to clients
+ * without a user name; after {@code user <name>}, to that user (access defaults to readwrite);</li>
+ * <li>{@code pattern [read|write|readwrite|deny] <filter>} lines apply to every client, with {@code %u} replaced by
+ * its user name and {@code %c} by its client id; a pattern whose placeholder the client cannot fill (no user name,
+ * or a value containing {@code +}, {@code #} or {@code /}) grants nothing;</li>
+ * <li>what is not granted is denied, and {@code deny} wins over any grant;</li>
+ * <li>PUBLISH needs write access to the topic; SUBSCRIBE needs read access covering the whole filter (Mosquitto 2:
+ * {@code a/#} read does not allow subscribing to {@code #}), and no deny line may overlap it (where Mosquitto would
+ * filter single messages, the whole subscription is refused: the broker checks subscriptions, not deliveries).</li>
+ * </ul>
+ * Immutable and thread-safe; never throws from the checks. Lines it cannot use are reported and left out.
+ */
+public final class AclFile {
+
+    /** What a line grants. */
+    public enum Access {
+        READ, WRITE, READWRITE, DENY;
+
+        boolean reads() {
+            return this == READ || this == READWRITE;
+        }
+
+        boolean writes() {
+            return this == WRITE || this == READWRITE;
+        }
+    }
+
+    /** One topic or pattern line; {@code parsed} when it has no placeholder (parsed once, at load). */
+    record Rule(Access access, String filter, boolean pattern, TopicFilter parsed) {
+    }
+
+    /** A line that was left out, for the log. */
+    public record Problem(int line, String reason) {
+    }
+
+    private final List<Rule> anonymous;
+    private final Map<String, List<Rule>> users;
+    private final List<Rule> patterns;
+    private final List<Problem> problems;
+
+    private AclFile(List<Rule> anonymous, Map<String, List<Rule>> users, List<Rule> patterns, List<Problem> problems) {
+        this.anonymous = anonymous;
+        this.users = users;
+        this.patterns = patterns;
+        this.problems = problems;
+    }
+
+    /** Reads the lines of an ACL file. */
+    public static AclFile parse(List<String> lines) {
+        List<Rule> anonymous = new ArrayList<>();
+        Map<String, List<Rule>> users = new HashMap<>();
+        List<Rule> patterns = new ArrayList<>();
+        List<Problem> problems = new ArrayList<>();
+        List<Rule> current = anonymous;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String[] words = line.split("\\s+", 2);
+            String keyword = words[0].toLowerCase(Locale.ROOT);
+            String rest = words.length > 1 ? words[1].strip() : "";
+            switch (keyword) {
+                case "user" -> {
+                    if (rest.isEmpty()) {
+                        problems.add(new Problem(i + 1, "'user' without a name"));
+                        current = new ArrayList<>(); // its topic lines apply to nobody
+                    } else {
+                        current = users.computeIfAbsent(rest, k -> new ArrayList<>());
+                    }
+                }
+                case "topic", "pattern" -> {
+                    Rule rule = rule(rest, keyword.equals("pattern"), i + 1, problems);
+                    if (rule != null) {
+                        (rule.pattern() ? patterns : current).add(rule);
+                    }
+                }
+                default -> problems.add(new Problem(i + 1, "unknown keyword '" + words[0] + "' (topic, pattern, user)"));
+            }
+        }
+        Map<String, List<Rule>> frozen = new HashMap<>();
+        users.forEach((user, rules) -> frozen.put(user, List.copyOf(rules)));
+        return new AclFile(List.copyOf(anonymous), Map.copyOf(frozen), List.copyOf(patterns), List.copyOf(problems));
+    }
+
+    private static Rule rule(String rest, boolean pattern, int line, List<Problem> problems) {
+        Access access = Access.READWRITE;
+        String filter = rest;
+        String[] words = rest.split("\\s+", 2);
+        if (words.length == 2) {
+            try {
+                access = Access.valueOf(words[0].toUpperCase(Locale.ROOT));
+                filter = words[1].strip();
+            } catch (IllegalArgumentException notAnAccessWord) {
+                // the whole rest is the topic (topics may contain spaces)
+            }
+        }
+        try {
+            TopicFilter parsed = TopicFilter.parse(filter.replace("%u", "u").replace("%c", "c"));
+            boolean placeholders = pattern && (filter.contains("%u") || filter.contains("%c"));
+            return new Rule(access, filter, pattern, placeholders ? null : parsed);
+        } catch (IllegalArgumentException e) {
+            problems.add(new Problem(line, e.getMessage()));
+            return null;
+        }
+    }
+
+    /** True when the client may publish to {@code topic} (a topic name). */
+    public boolean canPublish(String topic, String user, String clientId) {
+        boolean granted = false;
+        for (TopicFilterRule rule : rulesFor(user, clientId)) {
+            if (rule.filter().matches(topic)) {
+                if (rule.access() == Access.DENY) {
+                    return false;
+                }
+                granted |= rule.access().writes();
+            }
+        }
+        return granted;
+    }
+
+    /** True when the client may subscribe to {@code filter}. */
+    public boolean canSubscribe(TopicFilter filter, String user, String clientId) {
+        boolean granted = false;
+        for (TopicFilterRule rule : rulesFor(user, clientId)) {
+            if (rule.access() == Access.DENY) {
+                if (rule.filter().overlaps(filter)) {
+                    return false;
+                }
+            } else if (rule.access().reads() && rule.filter().covers(filter)) {
+                granted = true;
+            }
+        }
+        return granted;
+    }
+
+    private record TopicFilterRule(Access access, TopicFilter filter) {
+    }
+
+    private List<TopicFilterRule> rulesFor(String user, String clientId) {
+        List<TopicFilterRule> rules = new ArrayList<>();
+        for (Rule rule : user == null ? anonymous : users.getOrDefault(user, List.of())) {
+            rules.add(new TopicFilterRule(rule.access(), rule.parsed()));
+        }
+        for (Rule rule : patterns) {
+            if (rule.parsed() != null) {
+                rules.add(new TopicFilterRule(rule.access(), rule.parsed()));
+                continue;
+            }
+            String filter = rule.filter();
+            if (filter.contains("%u")) {
+                if (!usable(user)) {
+                    continue;
+                }
+                filter = filter.replace("%u", user);
+            }
+            if (filter.contains("%c")) {
+                if (!usable(clientId)) {
+                    continue;
+                }
+                filter = filter.replace("%c", clientId);
+            }
+            try {
+                rules.add(new TopicFilterRule(rule.access(), TopicFilter.parse(filter)));
+            } catch (IllegalArgumentException e) {
+                // a user name or client id that makes the filter invalid grants nothing
+            }
+        }
+        return rules;
+    }
+
+    private static boolean usable(String value) {
+        return value != null && !value.isEmpty() && value.chars().noneMatch(c -> c == '+' || c == '#' || c == '/');
+    }
+
+    public List<Problem> problems() {
+        return problems;
+    }
+}
