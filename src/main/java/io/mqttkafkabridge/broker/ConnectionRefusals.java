@@ -32,7 +32,7 @@ final class ConnectionRefusals extends Handler {
         REASONS.put("MQTT session for client ID", new Object[] {"server-unavailable", 3});
         REASONS.put("Client didn't supply any password", new Object[] {"bad-credentials", 4});
         REASONS.put("Authenticator has rejected the MQTT credentials", new Object[] {"bad-credentials", 4});
-        REASONS.put("Client didn't supply any credentials", new Object[] {"not-authorized", 5});
+        REASONS.put("Client didn't supply any credentials", new Object[] {"bad-credentials", 4}); // Moquette sends 4 for every login failure
     }
 
     private final Map<String, Counter> refused = new LinkedHashMap<>();

@@ -28,6 +28,7 @@ import io.mqttkafkabridge.config.DataFolder;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.routing.RouteTable;
+import io.mqttkafkabridge.security.MqttAccess;
 import io.mqttkafkabridge.uplink.UplinkJournal;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
@@ -61,13 +62,17 @@ public class EmbeddedBroker {
     private final Counter accepted;
     private final ClientTracker clients;
     private final MeterRegistry registry;
+    private final MqttAccess access;
+    private final boolean allowAnonymous;
     private final Counter[] sent = new Counter[3];
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private volatile Server server;
     private volatile int port;
 
-    EmbeddedBroker(BridgeConfig config, RouteTable routes, UplinkJournal uplink, MeterRegistry registry) {
+    EmbeddedBroker(BridgeConfig config, RouteTable routes, UplinkJournal uplink, MeterRegistry registry, MqttAccess access) {
         this.config = config.broker();
+        this.access = access;
+        this.allowAnonymous = config.security().allowAnonymous();
         this.routes = routes;
         this.uplink = uplink;
         this.registry = registry;
@@ -117,10 +122,14 @@ public class EmbeddedBroker {
 
     private Server startMoquette(Path dataPath) {
         Server moquette = new Server();
-        BrokerSecurity security = new BrokerSecurity(uplink::acceptingPublishes);
+        BrokerSecurity security = new BrokerSecurity(uplink::acceptingPublishes, access, registry);
         try {
-            moquette.startServer(MoquetteSettings.of(config, dataPath),
+            moquette.startServer(MoquetteSettings.of(config, dataPath, allowAnonymous),
                     List.of(new UplinkInterceptor(uplink, registry), clients), null, security, security);
+            if (!MqttGate.install(moquette, new MqttGate(access, config.maxConnections(), config.connectRatePerAddress(), registry))) {
+                throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
+                        + "(a Moquette version other than 0.17?)");
+            }
             if (!InlineInterceptors.install(moquette)) {
                 BridgeLog.LOG.interceptorsNotInline();
             }

@@ -19,7 +19,7 @@ final class MoquetteSettings {
     private MoquetteSettings() {
     }
 
-    static IConfig of(BridgeConfig.Broker broker, Path dataPath) {
+    static IConfig of(BridgeConfig.Broker broker, Path dataPath, boolean allowAnonymous) {
         Properties p = new Properties();
         p.setProperty(IConfig.HOST_PROPERTY_NAME, broker.host());
         p.setProperty(IConfig.PORT_PROPERTY_NAME, Integer.toString(broker.port()));
@@ -40,8 +40,9 @@ final class MoquetteSettings {
         p.setProperty("intercept.thread_pool.size", "1");
         // MQTT 3.1.1 lets a clean-session client connect with an empty client id; the broker assigns one.
         p.setProperty("allow_zero_byte_client_id", "true");
-        // Anonymous access is decided by our authenticator instance, not by Moquette's flag.
-        p.setProperty(IConfig.ALLOW_ANONYMOUS_PROPERTY_NAME, "true");
+        // MqttGate answers anonymous CONNECTs (CONNACK 5); Moquette never asks the authenticator about clients without a
+        // user name, so its own flag must agree for connections the gate has not seen.
+        p.setProperty(IConfig.ALLOW_ANONYMOUS_PROPERTY_NAME, Boolean.toString(allowAnonymous));
         return new MemoryConfig(p);
     }
 }

@@ -30,6 +30,8 @@ public interface BridgeConfig {
 
     Api api();
 
+    Security security();
+
     /** The embedded MQTT broker. */
     interface Broker {
         /** Address the MQTT listener binds to. */
@@ -55,6 +57,31 @@ public interface BridgeConfig {
         /** {@code h2}: sessions and queued messages kept on disk under data-path; {@code memory}: lost on restart. */
         @WithDefault("h2")
         Persistence persistence();
+
+        /** Most MQTT connections at once; more are refused with CONNACK 3 (server unavailable). -1: no limit. */
+        @WithDefault("-1")
+        int maxConnections();
+
+        /** CONNECTs per second one IP address may open; beyond, its new connections are closed at once. */
+        @WithDefault("50")
+        int connectRatePerAddress();
+    }
+
+    /** Who may connect, publish and subscribe (Mosquitto's password and ACL file formats). */
+    interface Security {
+        /** Clients without a user name may connect (CONNACK 5 otherwise). */
+        @WithDefault("false")
+        boolean allowAnonymous();
+
+        /** Mosquitto password file (mosquitto_passwd); without it, clients with a user name are not verified. */
+        Optional<Path> passwordFile();
+
+        /** Mosquitto ACL file; without it, every client may publish and subscribe to every topic but $-topics. */
+        Optional<Path> aclFile();
+
+        /** How often the password and ACL files are checked for changes (a mounted Secret changes in place). */
+        @WithDefault("5s")
+        Duration reloadInterval();
     }
 
     /** Where the broker keeps persistent sessions. */

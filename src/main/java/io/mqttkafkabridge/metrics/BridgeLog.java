@@ -146,4 +146,36 @@ public interface BridgeLog extends BasicLogger {
     @LogMessage(level = INFO)
     @Message(id = 901, value = "Local Kafka broker for development stopped")
     void devKafkaStopped();
+
+    @LogMessage(level = WARN)
+    @Message(id = 11, value = "MQTT connection from %s closed: %s")
+    void connectionClosed(String address, String reason);
+
+    @LogMessage(level = WARN)
+    @Message(id = 12, value = "MQTT PUBLISH denied to client %s (user %s) on topic '%s': %s; dropped (further denials of this connection are only counted: mqtt_publish_denied_total)")
+    void publishDenied(String clientId, String user, String topic, String reason);
+
+    @LogMessage(level = WARN)
+    @Message(id = 13, value = "MQTT SUBSCRIBE denied to client %s (user %s) for filter '%s' (SUBACK 0x80)")
+    void subscribeDenied(String clientId, String user, String filter);
+
+    @LogMessage(level = WARN)
+    @Message(id = 14, value = "Too many CONNECTs from %s (more than %d per second, bridge.broker.connect-rate-limit): its new connections are closed for now")
+    void connectFlood(String address, int perSecond);
+
+    @LogMessage(level = INFO)
+    @Message(id = 600, value = "%s %s loaded: %d %s")
+    void securityFileLoaded(String key, String file, int count, String what);
+
+    @LogMessage(level = WARN)
+    @Message(id = 601, value = "%s %s, line %d%s: %s")
+    void securityFileLine(String key, String file, int line, String user, String problem);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 602, value = "%s %s could not be reloaded, the previous version stays in force: %s")
+    void securityFileReloadFailed(String key, String file, String reason);
+
+    @LogMessage(level = WARN)
+    @Message(id = 603, value = "No password file (bridge.security.password-file) and anonymous clients refused (bridge.security.allow-anonymous=false): every MQTT client will be refused")
+    void nobodyCanConnect();
 }

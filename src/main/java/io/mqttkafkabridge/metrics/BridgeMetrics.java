@@ -29,6 +29,10 @@ public class BridgeMetrics {
     public static final String MQTT_CLIENTS_CONNECTED = "mqtt.clients.connected";
     /** {@code mqtt_connections_total{outcome}}: accepted, or the reason a connection was refused. */
     public static final String MQTT_CONNECTIONS = "mqtt.connections";
+    /** PUBLISH packets dropped by the topic policy, tag reason = acl | dollar-topic. */
+    public static final String MQTT_PUBLISH_DENIED = "mqtt.publish.denied";
+    /** SUBSCRIBE filters refused by the topic policy (SUBACK 0x80). */
+    public static final String MQTT_SUBSCRIBE_DENIED = "mqtt.subscribe.denied";
     /** {@code mqtt_messages_received_total{qos}}: PUBLISH packets devices sent that the broker accepted. */
     public static final String MQTT_MESSAGES_RECEIVED = "mqtt.messages.received";
     /** {@code mqtt_messages_sent_total{qos}}: messages the bridge published into the broker (downlink, REST). */

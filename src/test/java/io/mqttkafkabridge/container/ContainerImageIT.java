@@ -73,7 +73,8 @@ class ContainerImageIT {
                     "QUARKUS_HTTP_PORT", Integer.toString(httpPort),
                     "BRIDGE_UPLINK_ROUTES_LOAD_MQTT_FILTER", "load/+/data",
                     "BRIDGE_UPLINK_ROUTES_LOAD_KAFKA_TOPIC", topic,
-                    "BRIDGE_UPLINK_ROUTES_LOAD_KEY", "topic-level:1");
+                    "BRIDGE_UPLINK_ROUTES_LOAD_KEY", "topic-level:1",
+                    "BRIDGE_SECURITY_ALLOW_ANONYMOUS", "true");
             List<String> command = new ArrayList<>(List.of("podman", "run", "--name", name, "--network", "host",
                     "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
                     "-v", name + ":/data"));

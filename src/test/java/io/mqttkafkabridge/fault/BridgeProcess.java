@@ -42,6 +42,7 @@ final class BridgeProcess implements AutoCloseable {
         env.put("BRIDGE_UPLINK_ROUTES_LOAD_MQTT_FILTER", "load/+/data");
         env.put("BRIDGE_UPLINK_ROUTES_LOAD_KAFKA_TOPIC", topic);
         env.put("BRIDGE_UPLINK_ROUTES_LOAD_KEY", "topic-level:1");
+        env.put("BRIDGE_SECURITY_ALLOW_ANONYMOUS", "true");
     }
 
     /** Sets an environment variable for the next start. */

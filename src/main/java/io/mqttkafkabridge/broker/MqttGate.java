@@ -1,0 +1,301 @@
+package io.mqttkafkabridge.broker;
+
+import java.lang.reflect.Field;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.moquette.broker.Server;
+import io.mqttkafkabridge.metrics.BridgeLog;
+import io.mqttkafkabridge.metrics.BridgeMetrics;
+import io.mqttkafkabridge.security.MqttAccess;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandler;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectMessage;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * Every MQTT connection's first stop after the decoder, on all listeners (TCP, TLS, WebSocket): one shared Netty
+ * handler that Moquette calls for each decoded packet before its own handler. It answers what Moquette 0.17 answers
+ * badly or not at all:
+ * <ul>
+ * <li>CONNECT: the password check with the right CONNACK (4 wrong password, 5 unknown user or anonymous not allowed),
+ * a will that must not be published (CONNACK 5), a will QoS of 3 (closed: it would kill a Moquette session thread),
+ * {@code bridge.broker.max-connections} (CONNACK 3), a second CONNECT (closed, MQTT-3.1.0-2);</li>
+ * <li>PUBLISH that the topic policy denies ($-topics, the ACL file): acknowledged as Mosquitto does, dropped, counted
+ * and logged once per connection;</li>
+ * <li>hostile connections: undecodable packets, more CONNECTs per second from one address than
+ * {@code bridge.broker.connect-rate-limit}, no CONNECT within 20 s, a client that stops reading for 30 s: closed,
+ * counted and logged (MKB0011, MKB0014), without a stack trace and without touching other clients.</li>
+ * </ul>
+ * Runs on the connection's Netty event loop; never blocks and never throws. Moquette's own checks stay as a second
+ * line ({@link BrokerSecurity}), for connections accepted before {@link #install} ran.
+ */
+@ChannelHandler.Sharable
+final class MqttGate extends ChannelDuplexHandler {
+
+    static final long CONNECT_DEADLINE_SECONDS = 20;
+    static final long UNWRITABLE_SECONDS = 30;
+
+    private static final AttributeKey<Connection> CONNECTION = AttributeKey.valueOf("mqtt-kafka-bridge.connection");
+
+    private final MqttAccess access;
+    private final int maxConnections;
+    private final int connectRate;
+    private final MeterRegistry registry;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final Map<String, Window> connectsByAddress = new ConcurrentHashMap<>();
+
+    /** What the gate knows about one connection. */
+    private static final class Connection {
+        String address;
+        boolean connected;
+        boolean counted;
+        boolean publishDenialLogged;
+        String clientId;
+        String username;
+        ScheduledFuture<?> deadline;
+    }
+
+    /** CONNECTs of one address in the current second. */
+    private static final class Window {
+        long second;
+        int count;
+        boolean logged;
+    }
+
+    MqttGate(MqttAccess access, int maxConnections, int connectRate, MeterRegistry registry) {
+        this.access = access;
+        this.maxConnections = maxConnections;
+        this.connectRate = connectRate;
+        this.registry = registry;
+    }
+
+    /** Puts the gate into Moquette's pipeline of every new connection (its optional metrics handler slot). */
+    static boolean install(Server moquette, MqttGate gate) {
+        try {
+            Field acceptorField = Server.class.getDeclaredField("acceptor");
+            acceptorField.setAccessible(true);
+            Object acceptor = acceptorField.get(moquette);
+            Field metrics = acceptor.getClass().getDeclaredField("metrics");
+            metrics.setAccessible(true);
+            metrics.set(acceptor, Optional.<ChannelInboundHandler>of(gate));
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        Connection connection = new Connection();
+        connection.address = address(ctx.channel().remoteAddress());
+        ctx.channel().attr(CONNECTION).set(connection);
+        super.channelActive(ctx);
+        if (!admitConnect(connection.address)) {
+            close(ctx, "connect-flood", null);
+            return;
+        }
+        connection.deadline = ctx.executor().schedule(() -> {
+            if (!connection.connected) {
+                close(ctx, "connect-timeout", "no CONNECT within " + CONNECT_DEADLINE_SECONDS + " s");
+            }
+        }, CONNECT_DEADLINE_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        Connection connection = ctx.channel().attr(CONNECTION).get();
+        if (connection != null) {
+            if (connection.counted) {
+                connection.counted = false;
+                connections.decrementAndGet();
+            }
+            if (connection.deadline != null) {
+                connection.deadline.cancel(false);
+            }
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        Connection connection = ctx.channel().attr(CONNECTION).get();
+        if (!(msg instanceof MqttMessage message) || connection == null) {
+            super.channelRead(ctx, msg);
+            return;
+        }
+        if (message.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(msg);
+            Throwable cause = message.decoderResult().cause();
+            close(ctx, "malformed", "malformed packet: " + cause.getClass().getSimpleName() + " " + cause.getMessage());
+            return;
+        }
+        MqttFixedHeader header = message.fixedHeader();
+        if (header.messageType() == MqttMessageType.CONNECT) {
+            if (connect(ctx, connection, (MqttConnectMessage) message)) {
+                super.channelRead(ctx, msg);
+            }
+            return;
+        }
+        if (header.messageType() == MqttMessageType.PUBLISH && denied(ctx, connection, (MqttPublishMessage) message)) {
+            return;
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    /** True when the CONNECT goes on to Moquette. */
+    private boolean connect(ChannelHandlerContext ctx, Connection connection, MqttConnectMessage connect) {
+        if (connection.connected) {
+            close(ctx, "protocol-violation", "a second CONNECT on the same connection (MQTT-3.1.0-2)");
+            return false;
+        }
+        var variable = connect.variableHeader();
+        var payload = connect.payload();
+        if (variable.isWillFlag() && variable.willQos() > 2) {
+            close(ctx, "malformed", "will QoS " + variable.willQos() + " (MQTT-3.1.2-14)");
+            return false;
+        }
+        String username = variable.hasUserName() ? payload.userName() : null;
+        byte[] password = variable.hasPassword() ? payload.passwordInBytes() : null;
+        MqttAccess.Login login = access.login(username, password);
+        String who = "client " + payload.clientIdentifier() + (username == null ? " (anonymous)" : " (user " + username + ")")
+                + " from " + connection.address;
+        if (login != MqttAccess.Login.ACCEPTED) {
+            refuse(ctx, login.returnCode, login.outcome, who);
+            return false;
+        }
+        if (variable.isWillFlag()) {
+            Optional<String> willDenial = access.publishDenial(payload.willTopic(), username, payload.clientIdentifier());
+            if (willDenial.isPresent()) {
+                refuse(ctx, 5, "not-authorized", who + ": will topic '" + payload.willTopic() + "' not allowed (" + willDenial.get() + ")");
+                return false;
+            }
+        }
+        if (maxConnections >= 0) {
+            if (connections.incrementAndGet() > maxConnections) {
+                connections.decrementAndGet();
+                refuse(ctx, 3, "server-unavailable", who + ": " + maxConnections
+                        + " connections already (bridge.broker.max-connections)");
+                return false;
+            }
+            connection.counted = true;
+        }
+        connection.connected = true;
+        connection.clientId = payload.clientIdentifier();
+        connection.username = username;
+        if (connection.deadline != null) {
+            connection.deadline.cancel(false);
+        }
+        return true;
+    }
+
+    /** True when the PUBLISH was denied (acknowledged, dropped, counted) and must not reach Moquette. */
+    private boolean denied(ChannelHandlerContext ctx, Connection connection, MqttPublishMessage publish) {
+        String topic = publish.variableHeader().topicName();
+        Optional<String> denial = access.publishDenial(topic, connection.username, connection.clientId);
+        if (denial.isEmpty()) {
+            return false;
+        }
+        int packetId = publish.variableHeader().packetId();
+        MqttQoS qos = publish.fixedHeader().qosLevel();
+        ReferenceCountUtil.release(publish);
+        Counter.builder(BridgeMetrics.MQTT_PUBLISH_DENIED).tag("reason", denial.get())
+                .description("PUBLISH packets dropped by the topic policy").register(registry).increment();
+        if (!connection.publishDenialLogged) {
+            connection.publishDenialLogged = true;
+            BridgeLog.LOG.publishDenied(connection.clientId, String.valueOf(connection.username), topic, denial.get());
+        }
+        // MQTT 3.1.1 has no negative PUBACK: acknowledge so the client does not resend it for ever (as Mosquitto does)
+        if (qos == MqttQoS.AT_LEAST_ONCE) {
+            ctx.writeAndFlush(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBACK, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                    MqttMessageIdVariableHeader.from(packetId)));
+        } else if (qos == MqttQoS.EXACTLY_ONCE) {
+            ctx.writeAndFlush(new MqttMessage(new MqttFixedHeader(MqttMessageType.PUBREC, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                    MqttMessageIdVariableHeader.from(packetId)));
+        }
+        return true;
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (!ctx.channel().isWritable()) {
+            ctx.executor().schedule(() -> {
+                if (ctx.channel().isActive() && !ctx.channel().isWritable()) {
+                    close(ctx, "slow-reader", "has not read what it was sent for " + UNWRITABLE_SECONDS + " s");
+                }
+            }, UNWRITABLE_SECONDS, TimeUnit.SECONDS);
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    private boolean admitConnect(String address) {
+        long second = System.nanoTime() / 1_000_000_000L;
+        Window window = connectsByAddress.computeIfAbsent(address, a -> new Window());
+        synchronized (window) {
+            if (window.second != second) {
+                window.second = second;
+                window.count = 0;
+                window.logged = false;
+            }
+            if (++window.count <= connectRate) {
+                return true;
+            }
+            if (!window.logged) {
+                window.logged = true;
+                BridgeLog.LOG.connectFlood(address, connectRate);
+            }
+        }
+        if (connectsByAddress.size() > 10_000) {
+            connectsByAddress.entrySet().removeIf(entry -> entry.getValue().second < second - 1);
+        }
+        return false;
+    }
+
+    private void refuse(ChannelHandlerContext ctx, int returnCode, String outcome, String detail) {
+        count(outcome);
+        BridgeLog.LOG.connectionRefused(outcome, returnCode, detail);
+        MqttConnAckMessage connack = MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.valueOf((byte) returnCode))
+                .sessionPresent(false).build();
+        ctx.writeAndFlush(connack).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void close(ChannelHandlerContext ctx, String outcome, String reason) {
+        count(outcome);
+        if (reason != null) {
+            Connection connection = ctx.channel().attr(CONNECTION).get();
+            BridgeLog.LOG.connectionClosed(connection == null ? "?" : connection.address, reason);
+        }
+        ctx.close();
+    }
+
+    private void count(String outcome) {
+        Counter.builder(BridgeMetrics.MQTT_CONNECTIONS).tag("outcome", outcome).description("MQTT connections, by outcome")
+                .register(registry).increment();
+    }
+
+    private static String address(SocketAddress address) {
+        return address instanceof InetSocketAddress inet && inet.getAddress() != null ? inet.getAddress().getHostAddress()
+                : String.valueOf(address);
+    }
+}
