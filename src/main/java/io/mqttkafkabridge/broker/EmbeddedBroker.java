@@ -126,7 +126,7 @@ public class EmbeddedBroker {
         try {
             moquette.startServer(MoquetteSettings.of(config, dataPath, allowAnonymous),
                     List.of(new UplinkInterceptor(uplink, registry), clients), null, security, security);
-            if (!MqttGate.install(moquette, new MqttGate(access, config.maxConnections(), config.connectRatePerAddress(), registry))) {
+            if (!MqttGate.install(moquette, new MqttGate(access, config, registry))) {
                 throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
                         + "(a Moquette version other than 0.17?)");
             }

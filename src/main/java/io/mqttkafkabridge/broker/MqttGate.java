@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.moquette.broker.Server;
+import io.mqttkafkabridge.config.BridgeConfig;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.security.MqttAccess;
@@ -45,7 +46,8 @@ import io.netty.util.ReferenceCountUtil;
  * <li>PUBLISH that the topic policy denies ($-topics, the ACL file): acknowledged as Mosquitto does, dropped, counted
  * and logged once per connection;</li>
  * <li>hostile connections: undecodable packets, more CONNECTs per second from one address than
- * {@code bridge.broker.connect-rate-limit}, no CONNECT within 20 s, a client that stops reading for 30 s: closed,
+ * {@code bridge.broker.connect-rate-per-address}, no CONNECT within {@code connect-timeout}, a client that reads
+ * nothing for {@code slow-reader-timeout}: closed,
  * counted and logged (MKB0011, MKB0014), without a stack trace and without touching other clients.</li>
  * </ul>
  * Runs on the connection's Netty event loop; never blocks and never throws. Moquette's own checks stay as a second
@@ -54,14 +56,13 @@ import io.netty.util.ReferenceCountUtil;
 @ChannelHandler.Sharable
 final class MqttGate extends ChannelDuplexHandler {
 
-    static final long CONNECT_DEADLINE_SECONDS = 20;
-    static final long UNWRITABLE_SECONDS = 30;
-
     private static final AttributeKey<Connection> CONNECTION = AttributeKey.valueOf("mqtt-kafka-bridge.connection");
 
     private final MqttAccess access;
     private final int maxConnections;
     private final int connectRate;
+    private final long connectTimeoutMillis;
+    private final long slowReaderMillis;
     private final MeterRegistry registry;
     private final AtomicInteger connections = new AtomicInteger();
     private final Map<String, Window> connectsByAddress = new ConcurrentHashMap<>();
@@ -84,10 +85,12 @@ final class MqttGate extends ChannelDuplexHandler {
         boolean logged;
     }
 
-    MqttGate(MqttAccess access, int maxConnections, int connectRate, MeterRegistry registry) {
+    MqttGate(MqttAccess access, BridgeConfig.Broker config, MeterRegistry registry) {
         this.access = access;
-        this.maxConnections = maxConnections;
-        this.connectRate = connectRate;
+        this.maxConnections = config.maxConnections();
+        this.connectRate = config.connectRatePerAddress();
+        this.connectTimeoutMillis = config.connectTimeout().toMillis();
+        this.slowReaderMillis = config.slowReaderTimeout().toMillis();
         this.registry = registry;
     }
 
@@ -118,9 +121,9 @@ final class MqttGate extends ChannelDuplexHandler {
         }
         connection.deadline = ctx.executor().schedule(() -> {
             if (!connection.connected) {
-                close(ctx, "connect-timeout", "no CONNECT within " + CONNECT_DEADLINE_SECONDS + " s");
+                close(ctx, "connect-timeout", "no CONNECT within " + connectTimeoutMillis + " ms (bridge.broker.connect-timeout)");
             }
-        }, CONNECT_DEADLINE_SECONDS, TimeUnit.SECONDS);
+        }, connectTimeoutMillis, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -242,11 +245,33 @@ final class MqttGate extends ChannelDuplexHandler {
         if (!ctx.channel().isWritable()) {
             ctx.executor().schedule(() -> {
                 if (ctx.channel().isActive() && !ctx.channel().isWritable()) {
-                    close(ctx, "slow-reader", "has not read what it was sent for " + UNWRITABLE_SECONDS + " s");
+                    close(ctx, "slow-reader", "read nothing of what it was sent for " + slowReaderMillis
+                            + " ms (bridge.broker.slow-reader-timeout)");
                 }
-            }, UNWRITABLE_SECONDS, TimeUnit.SECONDS);
+            }, slowReaderMillis, TimeUnit.MILLISECONDS);
         }
         super.channelWritabilityChanged(ctx);
+    }
+
+    /**
+     * An undecodable packet: Moquette's message logger, before the gate, turns the decoder's failed message into this
+     * exception. Answered here, with one log line and no stack trace; so is a write to a connection already closed,
+     * which Moquette would log as an ERROR each time. Anything else goes on to Moquette.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+        if (cause instanceof java.nio.channels.ClosedChannelException) {
+            // Moquette writing to a connection that is gone (client left, slow reader closed, shutdown): nothing lost
+            ctx.close();
+            return;
+        }
+        if (cause instanceof java.io.IOException && "invalid massage".equals(cause.getMessage())
+                || cause instanceof io.netty.handler.codec.DecoderException) {
+            Throwable reason = cause.getCause() == null ? cause : cause.getCause();
+            close(ctx, "malformed", "malformed packet: " + reason.getClass().getSimpleName() + " " + reason.getMessage());
+            return;
+        }
+        super.exceptionCaught(ctx, cause);
     }
 
     private boolean admitConnect(String address) {

@@ -65,6 +65,14 @@ public interface BridgeConfig {
         /** CONNECTs per second one IP address may open; beyond, its new connections are closed at once. */
         @WithDefault("50")
         int connectRatePerAddress();
+
+        /** A connection that has not sent its CONNECT after this long is closed. */
+        @WithDefault("20s")
+        Duration connectTimeout();
+
+        /** A client that reads nothing of what it is sent for this long is disconnected. */
+        @WithDefault("30s")
+        Duration slowReaderTimeout();
     }
 
     /** Who may connect, publish and subscribe (Mosquitto's password and ACL file formats). */

@@ -160,7 +160,7 @@ public interface BridgeLog extends BasicLogger {
     void subscribeDenied(String clientId, String user, String filter);
 
     @LogMessage(level = WARN)
-    @Message(id = 14, value = "Too many CONNECTs from %s (more than %d per second, bridge.broker.connect-rate-limit): its new connections are closed for now")
+    @Message(id = 14, value = "Too many CONNECTs from %s (more than %d per second, bridge.broker.connect-rate-per-address): its new connections are closed for now")
     void connectFlood(String address, int perSecond);
 
     @LogMessage(level = INFO)

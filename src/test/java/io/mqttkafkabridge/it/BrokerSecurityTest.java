@@ -234,4 +234,39 @@ class BrokerSecurityTest {
         }
         assertThat(new String(utf8("x"), StandardCharsets.UTF_8)).isEqualTo("x");
     }
+
+    /** Runs a command (bounded), returns its exit code and output. */
+    private static Map.Entry<Integer, String> run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " did not finish");
+        }
+        return Map.entry(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void mosquitto_clients_and_a_user_made_by_mosquitto_passwd_work_unchanged() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/mosquitto_pub"))
+                && Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")), "Debian packages mosquitto and mosquitto-clients");
+        String port = Integer.toString(Devices.mqttPort(brokerApi));
+
+        // given: erin, added by mosquitto_passwd itself to the file the bridge reads
+        Path copy = DIR.resolve("passwd.erin");
+        Files.copy(DIR.resolve("passwd"), copy, StandardCopyOption.REPLACE_EXISTING);
+        assertThat(run("mosquitto_passwd", "-b", copy.toString(), "erin", "correct horse").getKey()).isZero();
+        Files.move(copy, DIR.resolve("passwd"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+        // then
+        Map.Entry<Integer, String> wrong = run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-i", unique("cli"), "-u", "alice",
+                "-P", "wrong", "-t", "devices/alice/cli", "-m", "x");
+        assertThat(wrong.getKey()).isNotZero();
+        assertThat(wrong.getValue()).containsIgnoringCase("bad user name or password");
+        Map.Entry<Integer, String> anonymous = run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-i", unique("cli"),
+                "-t", "devices/alice/cli", "-m", "x");
+        assertThat(anonymous.getValue()).containsIgnoringCase("not authori");
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300)).untilAsserted(() ->
+                assertThat(run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-i", unique("cli"), "-u", "erin", "-P",
+                        "correct horse", "-q", "1", "-t", "clients/x/cli", "-m", "x").getKey()).isZero());
+    }
 }
