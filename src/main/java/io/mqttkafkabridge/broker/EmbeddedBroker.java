@@ -95,7 +95,8 @@ public class EmbeddedBroker {
         Path dataPath = DataFolder.writable(config.dataPath(), "bridge.broker.data-path");
         Server moquette;
         try {
-            moquette = startWithQuarantine(dataPath);
+            // before Moquette starts: a TLS file that cannot be read fails the start (Moquette would run without TLS)
+            moquette = startWithQuarantine(dataPath, TlsContext.of(config));
         } catch (RuntimeException e) {
             started.completeExceptionally(e);
             throw e;
@@ -107,25 +108,25 @@ public class EmbeddedBroker {
                 config.persistence() == BridgeConfig.Persistence.H2 ? dataPath.toString() : "memory");
     }
 
-    private Server startWithQuarantine(Path dataPath) {
+    private Server startWithQuarantine(Path dataPath, TlsContext tls) {
         try {
-            return startMoquette(dataPath);
+            return startMoquette(dataPath, tls);
         } catch (IllegalStateException e) {
             if (config.persistence() != BridgeConfig.Persistence.H2 || causedBy(e, BindException.class)) {
                 throw e;
             }
             // Moquette 0.17 can fail to reopen its store after a crash; never crash-loop on it
             quarantineStore(dataPath, e);
-            return startMoquette(dataPath);
+            return startMoquette(dataPath, tls);
         }
     }
 
-    private Server startMoquette(Path dataPath) {
+    private Server startMoquette(Path dataPath, TlsContext tls) {
         Server moquette = new Server();
         BrokerSecurity security = new BrokerSecurity(uplink::acceptingPublishes, access, registry);
         try {
             moquette.startServer(MoquetteSettings.of(config, dataPath, allowAnonymous),
-                    List.of(new UplinkInterceptor(uplink, registry), clients), null, security, security);
+                    List.of(new UplinkInterceptor(uplink, registry), clients), tls, security, security);
             if (!MqttGate.install(moquette, new MqttGate(access, config, registry))) {
                 throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
                         + "(a Moquette version other than 0.17?)");
@@ -137,13 +138,28 @@ public class EmbeddedBroker {
         } catch (IOException | RuntimeException e) {
             stopQuietly(moquette);
             if (causedBy(e, BindException.class)) {
-                boolean websocket = config.websocketPort() > 0
-                        && String.valueOf(e.getMessage()).endsWith(": " + config.websocketPort());
-                String key = websocket ? "bridge.broker.websocket-port" : "bridge.broker.port";
-                throw new IllegalStateException((websocket ? "MQTT WebSocket port " + config.websocketPort()
-                        : "MQTT port " + config.port()) + " on " + config.host() + " is already in use (" + key
-                        + "): stop what holds it, or set " + key + " to a free port"
-                        + (websocket ? " (-1 turns the WebSocket listener off)" : " (0 picks one)"), e);
+                String message = String.valueOf(e.getMessage());
+                String key = "bridge.broker.port";
+                String what = "MQTT port ";
+                int port = config.port();
+                String hint = " (0 picks one)";
+                if (config.websocketPort() > 0 && message.endsWith(": " + config.websocketPort())) {
+                    key = "bridge.broker.websocket-port";
+                    what = "MQTT WebSocket port ";
+                    port = config.websocketPort();
+                    hint = " (-1 turns the WebSocket listener off)";
+                } else if (tls != null && config.tlsPort() > 0 && message.endsWith(": " + config.tlsPort())) {
+                    key = "bridge.broker.tls-port";
+                    what = "MQTT TLS port ";
+                    port = config.tlsPort();
+                } else if (tls != null && config.websocketTlsPort() > 0 && message.endsWith(": " + config.websocketTlsPort())) {
+                    key = "bridge.broker.websocket-tls-port";
+                    what = "MQTT WebSocket TLS port ";
+                    port = config.websocketTlsPort();
+                    hint = " (-1 turns the WebSocket TLS listener off)";
+                }
+                throw new IllegalStateException(what + port + " on " + config.host() + " is already in use (" + key
+                        + "): stop what holds it, or set " + key + " to a free port" + hint, e);
             }
             throw new IllegalStateException("The MQTT broker failed to start: " + e.getMessage(), e);
         }

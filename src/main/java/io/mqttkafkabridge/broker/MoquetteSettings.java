@@ -28,6 +28,13 @@ final class MoquetteSettings {
             p.setProperty(IConfig.WEB_SOCKET_PATH_PROPERTY_NAME, "/mqtt");
             p.setProperty("websocket_max_frame_size", Integer.toString(broker.maxMessageSize() + 16));
         }
+        if (broker.tlsCertFile().isPresent()) {
+            // TlsContext builds the SSL context from PEM files; Moquette's own key store settings stay unset
+            p.setProperty("ssl_port", Integer.toString(broker.tlsPort()));
+            if (broker.websocketTlsPort() >= 0) {
+                p.setProperty("secure_websocket_port", Integer.toString(broker.websocketTlsPort()));
+            }
+        }
         p.setProperty(IConfig.NETTY_MAX_BYTES_PROPERTY_NAME, Integer.toString(broker.maxMessageSize()));
         // Moquette calls out to the internet at start-up unless this is off.
         p.setProperty(IConfig.ENABLE_TELEMETRY_NAME, "false");

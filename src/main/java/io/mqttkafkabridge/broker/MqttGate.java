@@ -63,7 +63,10 @@ final class MqttGate extends ChannelDuplexHandler {
     private final int connectRate;
     private final long connectTimeoutMillis;
     private final long slowReaderMillis;
+    private final boolean cnAsUsername;
     private final MeterRegistry registry;
+    /** Set while a CONNECT authenticated by its client certificate is handed to Moquette (same thread, synchronous). */
+    private static final ThreadLocal<String> CERTIFICATE_USER = new ThreadLocal<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final Map<String, Window> connectsByAddress = new ConcurrentHashMap<>();
 
@@ -91,6 +94,7 @@ final class MqttGate extends ChannelDuplexHandler {
         this.connectRate = config.connectRatePerAddress();
         this.connectTimeoutMillis = config.connectTimeout().toMillis();
         this.slowReaderMillis = config.slowReaderTimeout().toMillis();
+        this.cnAsUsername = config.tlsCnAsUsername();
         this.registry = registry;
     }
 
@@ -156,8 +160,18 @@ final class MqttGate extends ChannelDuplexHandler {
         }
         MqttFixedHeader header = message.fixedHeader();
         if (header.messageType() == MqttMessageType.CONNECT) {
-            if (connect(ctx, connection, (MqttConnectMessage) message)) {
-                super.channelRead(ctx, msg);
+            MqttConnectMessage connect = (MqttConnectMessage) message;
+            String certificateUser = cnAsUsername ? certificateCommonName(ctx) : null;
+            if (certificateUser != null) {
+                connect = withUserName(connect, certificateUser);
+            }
+            if (connect(ctx, connection, connect, certificateUser)) {
+                CERTIFICATE_USER.set(certificateUser);
+                try {
+                    super.channelRead(ctx, connect);
+                } finally {
+                    CERTIFICATE_USER.remove();
+                }
             }
             return;
         }
@@ -168,7 +182,7 @@ final class MqttGate extends ChannelDuplexHandler {
     }
 
     /** True when the CONNECT goes on to Moquette. */
-    private boolean connect(ChannelHandlerContext ctx, Connection connection, MqttConnectMessage connect) {
+    private boolean connect(ChannelHandlerContext ctx, Connection connection, MqttConnectMessage connect, String certificateUser) {
         if (connection.connected) {
             close(ctx, "protocol-violation", "a second CONNECT on the same connection (MQTT-3.1.0-2)");
             return false;
@@ -181,7 +195,7 @@ final class MqttGate extends ChannelDuplexHandler {
         }
         String username = variable.hasUserName() ? payload.userName() : null;
         byte[] password = variable.hasPassword() ? payload.passwordInBytes() : null;
-        MqttAccess.Login login = access.login(username, password);
+        MqttAccess.Login login = certificateUser != null ? MqttAccess.Login.ACCEPTED : access.login(username, password);
         String who = "client " + payload.clientIdentifier() + (username == null ? " (anonymous)" : " (user " + username + ")")
                 + " from " + connection.address;
         if (login != MqttAccess.Login.ACCEPTED) {
@@ -211,6 +225,46 @@ final class MqttGate extends ChannelDuplexHandler {
             connection.deadline.cancel(false);
         }
         return true;
+    }
+
+    /** The user name Moquette is handing to the authenticator right now, when a client certificate vouched for it. */
+    static String certificateUser() {
+        return CERTIFICATE_USER.get();
+    }
+
+    /** The CN of the client certificate of a TLS connection, or null (no TLS, no certificate, no CN). */
+    private static String certificateCommonName(ChannelHandlerContext ctx) {
+        io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (ssl == null) {
+            return null;
+        }
+        try {
+            java.security.cert.Certificate[] peer = ssl.engine().getSession().getPeerCertificates();
+            if (peer.length == 0 || !(peer[0] instanceof java.security.cert.X509Certificate certificate)) {
+                return null;
+            }
+            javax.naming.ldap.LdapName name = new javax.naming.ldap.LdapName(certificate.getSubjectX500Principal().getName());
+            for (javax.naming.ldap.Rdn rdn : name.getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    return rdn.getValue().toString();
+                }
+            }
+            return null;
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | javax.naming.InvalidNameException e) {
+            return null;
+        }
+    }
+
+    private static MqttConnectMessage withUserName(MqttConnectMessage connect, String userName) {
+        var v = connect.variableHeader();
+        var p = connect.payload();
+        // with a password field (empty if the client sent none): Moquette refuses a user name without one before it
+        // asks the authenticator, which lets the certificate's user in (certificateUser())
+        return new MqttConnectMessage(connect.fixedHeader(),
+                new io.netty.handler.codec.mqtt.MqttConnectVariableHeader(v.name(), v.version(), true, true,
+                        v.isWillRetain(), v.willQos(), v.isWillFlag(), v.isCleanSession(), v.keepAliveTimeSeconds()),
+                new io.netty.handler.codec.mqtt.MqttConnectPayload(p.clientIdentifier(), p.willProperties(), p.willTopic(),
+                        p.willMessageInBytes(), userName, v.hasPassword() ? p.passwordInBytes() : new byte[0]));
     }
 
     /** True when the PUBLISH was denied (acknowledged, dropped, counted) and must not reach Moquette. */

@@ -73,6 +73,31 @@ public interface BridgeConfig {
         /** A client that reads nothing of what it is sent for this long is disconnected. */
         @WithDefault("30s")
         Duration slowReaderTimeout();
+
+        /** MQTT over TLS; listens only when {@link #tlsCertFile()} is set. 0 picks a free port. */
+        @WithDefault("8883")
+        int tlsPort();
+
+        /** MQTT over WebSocket over TLS (wss://host:port/mqtt); listens only when a certificate is set; -1: off. */
+        @WithDefault("8084")
+        int websocketTlsPort();
+
+        /** PEM certificate chain of the broker (Kubernetes TLS Secret: tls.crt). Setting it turns TLS on. */
+        Optional<Path> tlsCertFile();
+
+        /** PEM private key (PKCS#8, or PKCS#1 RSA) of the certificate (tls.key). */
+        Optional<Path> tlsKeyFile();
+
+        /** Client certificates: none, optional or required; checked against {@link #tlsClientCaFile()}. */
+        @WithDefault("none")
+        TlsClientAuth tlsClientAuth();
+
+        /** PEM certificate(s) of the CA that signs client certificates (ca.crt). */
+        Optional<Path> tlsClientCaFile();
+
+        /** A client certificate's CN is the user name (no password needed), as Mosquitto's use_identity_as_username. */
+        @WithDefault("false")
+        boolean tlsCnAsUsername();
     }
 
     /** Who may connect, publish and subscribe (Mosquitto's password and ACL file formats). */
@@ -90,6 +115,13 @@ public interface BridgeConfig {
         /** How often the password and ACL files are checked for changes (a mounted Secret changes in place). */
         @WithDefault("5s")
         Duration reloadInterval();
+    }
+
+    /** Whether TLS clients present a certificate. */
+    enum TlsClientAuth {
+        NONE,
+        OPTIONAL,
+        REQUIRED
     }
 
     /** Where the broker keeps persistent sessions. */

@@ -48,7 +48,7 @@ class ContainerImageIT {
         assertThat(config.path("User").asText()).isEqualTo("185");
         List<String> ports = new ArrayList<>();
         config.path("ExposedPorts").fieldNames().forEachRemaining(ports::add);
-        assertThat(ports).containsExactlyInAnyOrder("1883/tcp", "8883/tcp", "8083/tcp", "8080/tcp");
+        assertThat(ports).containsExactlyInAnyOrder("1883/tcp", "8883/tcp", "8083/tcp", "8084/tcp", "8080/tcp");
         List<String> volumes = new ArrayList<>();
         config.path("Volumes").fieldNames().forEachRemaining(volumes::add);
         assertThat(volumes).containsExactly("/data");
