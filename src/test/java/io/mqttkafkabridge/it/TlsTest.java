@@ -36,7 +36,8 @@ import io.quarkus.test.junit.TestProfile;
 /**
  * MQTT over TLS from PEM files made by openssl (a test CA, a server certificate for 127.0.0.1 whose key is in the
  * PKCS#1 form, and a client certificate with CN alice): client certificates optional, the CN taken as the user name,
- * anonymous clients refused, bob with a password. Clients: the HiveMQ client and mosquitto_pub.
+ * anonymous clients refused, bob with a password. Clients: the HiveMQ client, mosquitto_pub, and the Eclipse Paho
+ * JavaScript client in Chromium over WebSocket and WebSocket over TLS (same certificate).
  */
 @QuarkusTest
 @TestProfile(TlsTest.Tls.class)
@@ -52,7 +53,8 @@ class TlsTest {
             makeCertificates();
             return Map.ofEntries(
                     Map.entry("bridge.broker.tls-port", port("tls")),
-                    Map.entry("bridge.broker.websocket-tls-port", "-1"),
+                    Map.entry("bridge.broker.websocket-port", port("ws")),
+                    Map.entry("bridge.broker.websocket-tls-port", port("wss")),
                     Map.entry("bridge.broker.tls-cert-file", DIR.resolve("server.crt").toString()),
                     Map.entry("bridge.broker.tls-key-file", DIR.resolve("server-pkcs1.key").toString()),
                     Map.entry("bridge.broker.tls-client-auth", "optional"),
@@ -75,7 +77,9 @@ class TlsTest {
         try {
             Files.createDirectories(DIR);
             Files.write(DIR.resolve("passwd"), List.of(BrokerSecurityTest.BOB));
-            Files.write(DIR.resolve("acl"), List.of("user alice", "topic readwrite devices/alice/#", "user bob", "topic read #"));
+            Files.write(DIR.resolve("acl"), List.of("user alice", "topic readwrite devices/alice/#",
+                    "topic readwrite browser/#", "user bob", "topic read #",
+                    "topic readwrite browser/#"));
             Files.writeString(DIR.resolve("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
             openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
                     "-subj", "/CN=bridge-test-ca");
@@ -170,5 +174,30 @@ class TlsTest {
                 .buildBlocking();
         plain.connectWith().simpleAuth().username("bob").password(utf8("p@ss:word")).applySimpleAuth().send();
         plain.disconnect();
+    }
+
+    @io.quarkus.test.common.http.TestHTTPResource("/")
+    java.net.URI console;
+
+    @Test
+    void the_paho_javascript_client_in_chromium_connects_subscribes_publishes_and_receives_over_ws_and_wss() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of(System.getenv().getOrDefault("CHROMIUM",
+                "/usr/bin/chromium"))), "Debian's chromium is not installed: the browser test is skipped");
+        Path script = Path.of("src", "test", "browser", "paho-check.mjs").toAbsolutePath();
+        assertThat(script.getParent().resolve("node_modules").resolve("paho-mqtt"))
+                .as("npm install in src/test/browser (the browser-tests Maven profile does it)").exists();
+        ProcessBuilder builder = new ProcessBuilder("node", script.toString(), console.toString(), "bob", "p@ss:word",
+                "ws://127.0.0.1:" + port("ws") + "/mqtt", "wss://127.0.0.1:" + port("wss") + "/mqtt")
+                .redirectErrorStream(true);
+        // over wss the browser presents alice's certificate: the listener asks for one (tls-client-auth=optional)
+        builder.environment().put("CLIENT_CERT", DIR.resolve("alice.crt").toString());
+        builder.environment().put("CLIENT_KEY", DIR.resolve("alice.key").toString());
+        Process node = builder.start();
+        assertThat(node.waitFor(90, TimeUnit.SECONDS)).isTrue();
+        String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        System.out.println(output);
+        assertThat(node.exitValue()).as(output).isZero();
+        assertThat(output).contains("OK ws://127.0.0.1:" + port("ws") + "/mqtt hello from Paho JS over ws ")
+                .contains("OK wss://127.0.0.1:" + port("wss") + "/mqtt hello from Paho JS over wss ");
     }
 }
