@@ -35,6 +35,7 @@ final class MoquetteSettings {
                 p.setProperty("secure_websocket_port", Integer.toString(broker.websocketTlsPort()));
             }
         }
+        broker.sessionExpiry().ifPresent(expiry -> p.setProperty("persistent_client_expiration", expiration(expiry)));
         p.setProperty(IConfig.NETTY_MAX_BYTES_PROPERTY_NAME, Integer.toString(broker.maxMessageSize()));
         // Moquette calls out to the internet at start-up unless this is off.
         p.setProperty(IConfig.ENABLE_TELEMETRY_NAME, "false");
@@ -51,5 +52,16 @@ final class MoquetteSettings {
         // user name, so its own flag must agree for connections the gate has not seen.
         p.setProperty(IConfig.ALLOW_ANONYMOUS_PROPERTY_NAME, Boolean.toString(allowAnonymous));
         return new MemoryConfig(p);
+    }
+
+    /** Moquette's {@code <n><s|m|h|d>} form; its int-millisecond arithmetic overflows beyond 24 days. */
+    static String expiration(java.time.Duration expiry) {
+        long seconds = expiry.toSeconds();
+        if (seconds < 1 || seconds > java.time.Duration.ofDays(24).toSeconds()) {
+            throw new IllegalStateException("bridge.broker.session-expiry=" + expiry + " is out of range: between 1s and "
+                    + "24d (Moquette 0.17 overflows beyond 24 days); leave it unset to keep offline sessions until they "
+                    + "come back");
+        }
+        return seconds + "s";
     }
 }

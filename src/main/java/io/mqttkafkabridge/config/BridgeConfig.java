@@ -58,6 +58,12 @@ public interface BridgeConfig {
         @WithDefault("h2")
         Persistence persistence();
 
+        /**
+         * An offline persistent session (clean-session=false) is dropped, with its queued messages, after this long;
+         * unset: kept until the client comes back. At most 24 days (Moquette 0.17 computes it in int milliseconds).
+         */
+        Optional<Duration> sessionExpiry();
+
         /** Most MQTT connections at once; more are refused with CONNACK 3 (server unavailable). -1: no limit. */
         @WithDefault("-1")
         int maxConnections();
