@@ -15,7 +15,8 @@ public final class TopicNames {
 
     /**
      * The reason the name cannot be published to, or {@code null} when it is a valid MQTT topic name:
-     * not empty, no wildcard, no NUL character, at most 65,535 UTF-8 bytes.
+     * not empty, no wildcard, no NUL character, at most 65,535 UTF-8 bytes, not starting with {@code $} (reserved for
+     * the broker, MQTT 3.1.1 §4.7.2: nobody publishes there, so no wildcard subscription can receive such a topic).
      */
     public static String invalidNameReason(String name) {
         if (name == null || name.isEmpty()) {
@@ -23,6 +24,9 @@ public final class TopicNames {
         }
         if (name.indexOf('+') >= 0 || name.indexOf('#') >= 0) {
             return "the topic name contains a wildcard ('+' or '#')";
+        }
+        if (name.startsWith("$")) {
+            return "the topic name starts with '$', which is reserved for the broker";
         }
         if (name.indexOf('\u0000') >= 0) {
             return "the topic name contains a NUL character";

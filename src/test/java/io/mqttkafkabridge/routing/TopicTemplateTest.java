@@ -93,4 +93,10 @@ class TopicTemplateTest {
         assertThat(TopicTemplate.parse("sites/{header:site}").render(emptyHeader).dropReason()).contains("'site'");
         assertThat(TopicTemplate.parse("devices/{key}").render(emptyHeader).topic()).isEqualTo("devices/k");
     }
+
+    @org.junit.jupiter.api.Test
+    void topic_names_starting_with_a_dollar_are_reserved_for_the_broker() {
+        org.assertj.core.api.Assertions.assertThat(TopicNames.invalidNameReason("$SYS/broker")).contains("reserved");
+        org.assertj.core.api.Assertions.assertThat(TopicNames.invalidNameReason("devices/$x")).isNull();
+    }
 }
