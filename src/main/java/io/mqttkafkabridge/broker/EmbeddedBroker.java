@@ -138,31 +138,30 @@ public class EmbeddedBroker {
         } catch (IOException | RuntimeException e) {
             stopQuietly(moquette);
             if (causedBy(e, BindException.class)) {
-                String message = String.valueOf(e.getMessage());
-                String key = "bridge.broker.port";
-                String what = "MQTT port ";
-                int port = config.port();
-                String hint = " (0 picks one)";
-                if (config.websocketPort() > 0 && message.endsWith(": " + config.websocketPort())) {
-                    key = "bridge.broker.websocket-port";
-                    what = "MQTT WebSocket port ";
-                    port = config.websocketPort();
-                    hint = " (-1 turns the WebSocket listener off)";
-                } else if (tls != null && config.tlsPort() > 0 && message.endsWith(": " + config.tlsPort())) {
-                    key = "bridge.broker.tls-port";
-                    what = "MQTT TLS port ";
-                    port = config.tlsPort();
-                } else if (tls != null && config.websocketTlsPort() > 0 && message.endsWith(": " + config.websocketTlsPort())) {
-                    key = "bridge.broker.websocket-tls-port";
-                    what = "MQTT WebSocket TLS port ";
-                    port = config.websocketTlsPort();
-                    hint = " (-1 turns the WebSocket TLS listener off)";
-                }
-                throw new IllegalStateException(what + port + " on " + config.host() + " is already in use (" + key
-                        + "): stop what holds it, or set " + key + " to a free port" + hint, e);
+                throw portInUse(e, tls != null);
             }
             throw new IllegalStateException("The MQTT broker failed to start: " + e.getMessage(), e);
         }
+    }
+
+    /** One MQTT listener, for the message when its port is taken. */
+    private record Listener(String what, int port, String key, String hint) {
+    }
+
+    /** Names the listener whose port is taken (Moquette's BindException ends with ": <port>") and its key. */
+    private IllegalStateException portInUse(Exception bindFailure, boolean tls) {
+        String message = String.valueOf(bindFailure.getMessage());
+        List<Listener> listeners = new java.util.ArrayList<>(List.of(new Listener("MQTT WebSocket port",
+                config.websocketPort(), "bridge.broker.websocket-port", " (-1 turns the WebSocket listener off)")));
+        if (tls) {
+            listeners.add(new Listener("MQTT TLS port", config.tlsPort(), "bridge.broker.tls-port", " (0 picks one)"));
+            listeners.add(new Listener("MQTT WebSocket TLS port", config.websocketTlsPort(), "bridge.broker.websocket-tls-port",
+                    " (-1 turns the WebSocket TLS listener off)"));
+        }
+        Listener taken = listeners.stream().filter(l -> l.port() > 0 && message.endsWith(": " + l.port())).findFirst()
+                .orElse(new Listener("MQTT port", config.port(), "bridge.broker.port", " (0 picks one)"));
+        return new IllegalStateException(taken.what() + " " + taken.port() + " on " + config.host() + " is already in use ("
+                + taken.key() + "): stop what holds it, or set " + taken.key() + " to a free port" + taken.hint(), bindFailure);
     }
 
     private void quarantineStore(Path dataPath, Exception failure) {

@@ -5,6 +5,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiPredicate;
+import java.util.function.Predicate;
 
 import io.mqttkafkabridge.routing.TopicFilter;
 
@@ -120,66 +122,60 @@ public final class AclFile {
 
     /** True when the client may publish to {@code topic} (a topic name). */
     public boolean canPublish(String topic, String user, String clientId) {
-        boolean granted = false;
-        for (TopicFilterRule rule : rulesFor(user, clientId)) {
-            if (rule.filter().matches(topic)) {
-                if (rule.access() == Access.DENY) {
-                    return false;
-                }
-                granted |= rule.access().writes();
-            }
-        }
-        return granted;
+        return decide(user, clientId, rule -> rule.matches(topic), (access, rule) -> access.writes() && rule.matches(topic));
     }
 
     /** True when the client may subscribe to {@code filter}. */
     public boolean canSubscribe(TopicFilter filter, String user, String clientId) {
+        return decide(user, clientId, rule -> rule.overlaps(filter), (access, rule) -> access.reads() && rule.covers(filter));
+    }
+
+    /**
+     * Deny wins: false as soon as a deny line of the client {@code hits}; otherwise true when one of its other lines
+     * {@code grants}. The client's lines are its user block (or the anonymous lines), then the patterns, filled in
+     * for it; lines without placeholders were parsed at load.
+     */
+    private boolean decide(String user, String clientId, Predicate<TopicFilter> hits, BiPredicate<Access, TopicFilter> grants) {
         boolean granted = false;
-        for (TopicFilterRule rule : rulesFor(user, clientId)) {
-            if (rule.access() == Access.DENY) {
-                if (rule.filter().overlaps(filter)) {
-                    return false;
-                }
-            } else if (rule.access().reads() && rule.filter().covers(filter)) {
-                granted = true;
+        for (Rule rule : user == null ? anonymous : users.getOrDefault(user, List.of())) {
+            if (rule.access() == Access.DENY && hits.test(rule.parsed())) {
+                return false;
             }
+            granted |= rule.access() != Access.DENY && grants.test(rule.access(), rule.parsed());
+        }
+        for (Rule rule : patterns) {
+            TopicFilter filter = rule.parsed() != null ? rule.parsed() : fillIn(rule.filter(), user, clientId);
+            if (filter == null) {
+                continue;
+            }
+            if (rule.access() == Access.DENY && hits.test(filter)) {
+                return false;
+            }
+            granted |= rule.access() != Access.DENY && grants.test(rule.access(), filter);
         }
         return granted;
     }
 
-    private record TopicFilterRule(Access access, TopicFilter filter) {
-    }
-
-    private List<TopicFilterRule> rulesFor(String user, String clientId) {
-        List<TopicFilterRule> rules = new ArrayList<>();
-        for (Rule rule : user == null ? anonymous : users.getOrDefault(user, List.of())) {
-            rules.add(new TopicFilterRule(rule.access(), rule.parsed()));
+    /** A pattern with %u and %c filled in, or null when the client cannot fill it (it then grants nothing). */
+    private static TopicFilter fillIn(String pattern, String user, String clientId) {
+        String filter = pattern;
+        if (filter.contains("%u")) {
+            if (!usable(user)) {
+                return null;
+            }
+            filter = filter.replace("%u", user);
         }
-        for (Rule rule : patterns) {
-            if (rule.parsed() != null) {
-                rules.add(new TopicFilterRule(rule.access(), rule.parsed()));
-                continue;
+        if (filter.contains("%c")) {
+            if (!usable(clientId)) {
+                return null;
             }
-            String filter = rule.filter();
-            if (filter.contains("%u")) {
-                if (!usable(user)) {
-                    continue;
-                }
-                filter = filter.replace("%u", user);
-            }
-            if (filter.contains("%c")) {
-                if (!usable(clientId)) {
-                    continue;
-                }
-                filter = filter.replace("%c", clientId);
-            }
-            try {
-                rules.add(new TopicFilterRule(rule.access(), TopicFilter.parse(filter)));
-            } catch (IllegalArgumentException e) {
-                // a user name or client id that makes the filter invalid grants nothing
-            }
+            filter = filter.replace("%c", clientId);
         }
-        return rules;
+        try {
+            return TopicFilter.parse(filter);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private static boolean usable(String value) {
