@@ -3,10 +3,6 @@ package io.mqttkafkabridge.container;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +29,6 @@ import io.mqttkafkabridge.fault.Processes;
  */
 class ContainerImageIT {
 
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @BeforeAll
     static void podman() {
@@ -83,7 +78,7 @@ class ContainerImageIT {
             Process container = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try {
                 Processes.awaitLog(container, log, "MKB0001", Duration.ofSeconds(90));
-                awaitReady(httpPort);
+                Podman.awaitReady(httpPort, Duration.ofSeconds(60), name);
                 assertThat(Podman.run("exec", name, "id", "-u").strip()).as("user in the container").isEqualTo("185");
 
                 DeviceLoad load = new DeviceLoad(mqttPort, 10, 2000, 100_000);
@@ -114,24 +109,5 @@ class ContainerImageIT {
                 Podman.remove("volume", name);
             }
         }
-    }
-
-    private static void awaitReady(int httpPort) throws Exception {
-        URI ready = URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        int status = -1;
-        while (System.nanoTime() < deadline) {
-            try {
-                status = HTTP.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode();
-                if (status == 200) {
-                    return;
-                }
-            } catch (java.io.IOException notYet) {
-                // the HTTP server is not up yet
-            }
-            TimeUnit.MILLISECONDS.sleep(200);
-        }
-        throw new IllegalStateException("not ready within 60 s (last status " + status + ")");
     }
 }

@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.StringReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,14 +13,8 @@ import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +30,7 @@ import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 
 import io.mqttkafkabridge.fault.KafkaProcess;
 import io.mqttkafkabridge.fault.Processes;
+import io.mqttkafkabridge.it.KafkaTopics;
 
 /**
  * The Kubernetes manifests, run: the {@code dev} overlay rendered with {@code kubectl kustomize}, played with
@@ -58,7 +49,6 @@ import io.mqttkafkabridge.fault.Processes;
 class KubePlayIT {
 
     private static final ObjectMapper YAML = new YAMLMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @BeforeAll
     static void tools() {
@@ -87,7 +77,7 @@ class KubePlayIT {
             try {
                 Podman.run("kube", "play", play.toString());
                 String container = podName + "-" + "bridge";
-                awaitReady(httpPort, container, dir.resolve("pod.log"));
+                Podman.awaitReady(httpPort, Duration.ofSeconds(90), container);
 
                 assertThat(Podman.run("exec", container, "id", "-u").strip()).as("user in the pod").isEqualTo("185");
                 assertThat(Podman.run("inspect", container, "--format", "{{.HostConfig.ReadonlyRootfs}}").strip())
@@ -110,12 +100,14 @@ class KubePlayIT {
                 device.disconnect();
 
                 // then
-                ConsumerRecord<String, byte[]> record = firstWithValue(kafka.bootstrapServers(), kafkaTopic, payload);
+                List<ConsumerRecord<String, byte[]>> records = KafkaTopics.withValue(kafka.bootstrapServers(), kafkaTopic,
+                        payload, 1, Duration.ofSeconds(60));
+                assertThat(records).as("the message in Kafka topic " + kafkaTopic).isNotEmpty();
+                ConsumerRecord<String, byte[]> record = records.get(0);
                 System.out.println("KUBE-PLAY " + mqttTopic + " -> " + kafkaTopic + " partition " + record.partition()
                         + " offset " + record.offset() + " key " + record.key());
                 assertThat(record.value()).isEqualTo(payload);
-                assertThat(new String(record.headers().lastHeader("mqtt.topic").value(), StandardCharsets.UTF_8))
-                        .isEqualTo(mqttTopic);
+                assertThat(KafkaTopics.header(record, "mqtt.topic")).isEqualTo(mqttTopic);
             } finally {
                 Files.writeString(dir.resolve("pod.log"), Podman.attempt("logs", podName + "-bridge").output());
                 Podman.attempt("kube", "down", play.toString());
@@ -317,55 +309,5 @@ class KubePlayIT {
             }
         }
         throw new AssertionError("no ConfigMap with routes.properties in the dev overlay");
-    }
-
-    private static void awaitReady(int httpPort, String container, Path log) throws Exception {
-        URI ready = URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        String last = "no answer";
-        while (System.nanoTime() < deadline) {
-            try {
-                HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    return;
-                }
-                last = response.statusCode() + " " + response.body();
-            } catch (java.io.IOException notYet) {
-                // not listening yet
-            }
-            TimeUnit.MILLISECONDS.sleep(250);
-        }
-        throw new AssertionError("the pod was not ready within 90 s (" + last + "); its log:\n"
-                + Podman.attempt("logs", container).output());
-    }
-
-    private static ConsumerRecord<String, byte[]> firstWithValue(String bootstrap, String topic, byte[] value) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            List<TopicPartition> partitions = List.of();
-            while (System.nanoTime() < deadline) {
-                if (partitions.isEmpty()) {
-                    partitions = consumer.partitionsFor(topic, Duration.ofSeconds(5)).stream()
-                            .map(p -> new TopicPartition(topic, p.partition())).toList();
-                    if (partitions.isEmpty()) {
-                        // the bridge has not created the topic yet
-                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
-                        continue;
-                    }
-                    consumer.assign(partitions);
-                    consumer.seekToBeginning(partitions);
-                }
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    if (java.util.Arrays.equals(record.value(), value)) {
-                        return record;
-                    }
-                }
-            }
-        }
-        throw new AssertionError("the message did not reach Kafka topic " + topic + " within 60 s");
     }
 }

@@ -4,15 +4,43 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Small helpers for the processes of the fault suite. */
 public final class Processes {
 
     private Processes() {
+    }
+
+    /** What a command printed (standard output and error together) and its exit code. */
+    public record Result(int exit, String output) {
+    }
+
+    /**
+     * Runs a command in {@code directory} (null: this one), fails when it does not finish within {@code timeout}, and
+     * returns its exit code and output, whatever they are.
+     */
+    public static Result run(List<String> command, Path directory, Duration timeout) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("command-", ".out");
+        try {
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+            if (directory != null) {
+                builder.directory(directory.toFile());
+            }
+            Process process = builder.start();
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor();
+                throw new IllegalStateException(String.join(" ", command) + " did not finish within " + timeout);
+            }
+            return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+        }
     }
 
     public static int freePort() {

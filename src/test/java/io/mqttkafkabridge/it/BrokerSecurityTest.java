@@ -9,7 +9,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -27,7 +26,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3ConnAckException;
@@ -36,6 +34,7 @@ import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAckReturnCo
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 import com.hivemq.client.mqtt.mqtt3.message.subscribe.suback.Mqtt3SubAckReturnCode;
 
+import io.mqttkafkabridge.fault.Processes;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -119,8 +118,7 @@ class BrokerSecurityTest {
     }
 
     private Mqtt3BlockingClient client(String id) {
-        return MqttClient.builder().useMqttVersion3().identifier(id).serverHost("127.0.0.1")
-                .serverPort(Devices.mqttPort(brokerApi)).buildBlocking();
+        return Devices.client(Devices.mqttPort(brokerApi), id).buildBlocking();
     }
 
     private Mqtt3BlockingClient login(String user, String password) {
@@ -232,17 +230,10 @@ class BrokerSecurityTest {
         } finally {
             bob.disconnect();
         }
-        assertThat(new String(utf8("x"), StandardCharsets.UTF_8)).isEqualTo("x");
     }
 
-    /** Runs a command (bounded), returns its exit code and output. */
-    private static Map.Entry<Integer, String> run(String... command) throws Exception {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        if (!process.waitFor(20, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " did not finish");
-        }
-        return Map.entry(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    private static Processes.Result run(String... command) throws Exception {
+        return Processes.run(List.of(command), null, Duration.ofSeconds(20));
     }
 
     @Test
@@ -254,19 +245,19 @@ class BrokerSecurityTest {
         // given: erin, added by mosquitto_passwd itself to the file the bridge reads
         Path copy = DIR.resolve("passwd.erin");
         Files.copy(DIR.resolve("passwd"), copy, StandardCopyOption.REPLACE_EXISTING);
-        assertThat(run("mosquitto_passwd", "-b", copy.toString(), "erin", "correct horse").getKey()).isZero();
+        assertThat(run("mosquitto_passwd", "-b", copy.toString(), "erin", "correct horse").exit()).isZero();
         Files.move(copy, DIR.resolve("passwd"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
 
         // then
-        Map.Entry<Integer, String> wrong = run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-i", unique("cli"), "-u", "alice",
+        Processes.Result wrong = run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-i", unique("cli"), "-u", "alice",
                 "-P", "wrong", "-t", "devices/alice/cli", "-m", "x");
-        assertThat(wrong.getKey()).isNotZero();
-        assertThat(wrong.getValue()).containsIgnoringCase("bad user name or password");
-        Map.Entry<Integer, String> anonymous = run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-i", unique("cli"),
+        assertThat(wrong.exit()).isNotZero();
+        assertThat(wrong.output()).containsIgnoringCase("bad user name or password");
+        Processes.Result anonymous = run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-i", unique("cli"),
                 "-t", "devices/alice/cli", "-m", "x");
-        assertThat(anonymous.getValue()).containsIgnoringCase("not authori");
+        assertThat(anonymous.output()).containsIgnoringCase("not authori");
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300)).untilAsserted(() ->
                 assertThat(run("mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-i", unique("cli"), "-u", "erin", "-P",
-                        "correct horse", "-q", "1", "-t", "clients/x/cli", "-m", "x").getKey()).isZero());
+                        "correct horse", "-q", "1", "-t", "clients/x/cli", "-m", "x").exit()).isZero());
     }
 }

@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
@@ -43,14 +42,12 @@ class ConformanceTest {
     @Test
     void a_zero_length_client_id_with_clean_session_is_accepted_and_without_it_refused_with_connack_2() {
         // MQTT-3.1.3-6: the server assigns an id; MQTT-3.1.3-8: CONNACK 2 when clean session is 0
-        Mqtt3BlockingClient anonymousId = MqttClient.builder().useMqttVersion3().serverHost("127.0.0.1").serverPort(port())
-                .buildBlocking();
+        Mqtt3BlockingClient anonymousId = Devices.client(port(), null).buildBlocking();
         anonymousId.connectWith().cleanSession(true).send();
         anonymousId.publishWith().topic("conformance/no-id").payload(utf8("x")).qos(MqttQos.AT_LEAST_ONCE).send();
         anonymousId.disconnect();
 
-        Mqtt3BlockingClient persistent = MqttClient.builder().useMqttVersion3().serverHost("127.0.0.1").serverPort(port())
-                .buildBlocking();
+        Mqtt3BlockingClient persistent = Devices.client(port(), null).buildBlocking();
         Mqtt3ConnAckException refused = catchThrowableOfType(Mqtt3ConnAckException.class,
                 () -> persistent.connectWith().cleanSession(false).send());
         assertThat(refused).isNotNull();
@@ -115,8 +112,7 @@ class ConformanceTest {
         // MQTT-4.4.0-1: on reconnect with clean session 0 the server re-sends unacknowledged PUBLISH packets
         String id = unique("forgetful");
         String topic = "conformance/resend/" + id;
-        Mqtt3AsyncClient device = MqttClient.builder().useMqttVersion3().identifier(id).serverHost("127.0.0.1")
-                .serverPort(port()).buildAsync();
+        Mqtt3AsyncClient device = Devices.client(port(), id).buildAsync();
         java.util.concurrent.CompletableFuture<Mqtt3Publish> firstDelivery = new java.util.concurrent.CompletableFuture<>();
         device.publishes(MqttGlobalPublishFilter.ALL, firstDelivery::complete, true); // manual acknowledgement: never acked
         device.connectWith().cleanSession(false).send().get(10, TimeUnit.SECONDS);
@@ -129,8 +125,7 @@ class ConformanceTest {
                 .isEqualTo("important");
         device.disconnect().get(10, TimeUnit.SECONDS);
 
-        Mqtt3BlockingClient again = MqttClient.builder().useMqttVersion3().identifier(id).serverHost("127.0.0.1")
-                .serverPort(port()).buildBlocking();
+        Mqtt3BlockingClient again = Devices.client(port(), id).buildBlocking();
         try (Mqtt3BlockingClient.Mqtt3Publishes received = again.publishes(MqttGlobalPublishFilter.ALL)) {
             assertThat(again.connectWith().cleanSession(false).send().isSessionPresent()).isTrue();
             // Moquette resends from a 5 s timer, not at once

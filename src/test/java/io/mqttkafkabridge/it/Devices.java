@@ -6,6 +6,7 @@ import java.util.UUID;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3ClientBuilder;
 
 /** Real MQTT 3.1.1 clients (HiveMQ MQTT client) connected to the embedded broker over 127.0.0.1. */
 final class Devices {
@@ -30,9 +31,14 @@ final class Devices {
         }
     }
 
+    /** An MQTT 3.1.1 client of the broker at 127.0.0.1:{@code port}, not connected; no {@code clientId}: the broker assigns one. */
+    static Mqtt3ClientBuilder client(int port, String clientId) {
+        Mqtt3ClientBuilder builder = MqttClient.builder().useMqttVersion3().serverHost("127.0.0.1").serverPort(port);
+        return clientId == null ? builder : builder.identifier(clientId);
+    }
+
     static Mqtt3BlockingClient connect(int port, String clientId, String username) {
-        Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier(clientId)
-                .serverHost("127.0.0.1").serverPort(port).buildBlocking();
+        Mqtt3BlockingClient client = client(port, clientId).buildBlocking();
         if (username == null) {
             client.connect();
         } else {

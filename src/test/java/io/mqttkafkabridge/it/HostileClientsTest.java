@@ -242,9 +242,7 @@ class HostileClientsTest {
             Mqtt3ConnAckException refused = null;
             for (int i = 0; i < 45 && refused == null; i++) {
                 TimeUnit.MILLISECONDS.sleep(60); // under the connect rate limit
-                com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient client = com.hivemq.client.mqtt.MqttClient.builder()
-                        .useMqttVersion3().identifier("many-" + i).serverHost("127.0.0.1")
-                        .serverPort(Devices.mqttPort(brokerApi)).buildBlocking();
+                Mqtt3BlockingClient client = Devices.client(Devices.mqttPort(brokerApi), "many-" + i).buildBlocking();
                 refused = catchThrowableOfType(Mqtt3ConnAckException.class, client::connect);
                 if (refused == null) {
                     clients.add(client);

@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
@@ -44,8 +43,7 @@ class PersistentSessionTest {
     URI brokerApi;
 
     private Mqtt3BlockingClient client(String id) {
-        return MqttClient.builder().useMqttVersion3().identifier(id).serverHost("127.0.0.1")
-                .serverPort(Devices.mqttPort(brokerApi)).buildBlocking();
+        return Devices.client(Devices.mqttPort(brokerApi), id).buildBlocking();
     }
 
     private void publish(String topic, String... messages) {

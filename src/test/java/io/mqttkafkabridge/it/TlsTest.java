@@ -21,7 +21,6 @@ import javax.net.ssl.TrustManagerFactory;
 
 import org.junit.jupiter.api.Test;
 
-import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
@@ -98,11 +97,10 @@ class TlsTest {
     private static void openssl(String... args) throws IOException {
         List<String> command = new java.util.ArrayList<>(List.of("openssl"));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).directory(DIR.toFile()).redirectErrorStream(true).start();
         try {
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
+            Processes.Result result = Processes.run(command, DIR, java.time.Duration.ofSeconds(30));
+            if (result.exit() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed:\n" + result.output());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -118,22 +116,19 @@ class TlsTest {
         }
         TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         factory.init(trust);
-        Mqtt3BlockingClient bob = MqttClient.builder().useMqttVersion3().identifier(unique("bob")).serverHost("127.0.0.1")
-                .serverPort(Integer.parseInt(port("tls"))).sslConfig().trustManagerFactory(factory).applySslConfig()
-                .buildBlocking();
+        Mqtt3BlockingClient bob = Devices.client(Integer.parseInt(port("tls")), unique("bob")).sslConfig()
+                .trustManagerFactory(factory).applySslConfig().buildBlocking();
         bob.connectWith().simpleAuth().username("bob").password(utf8("p@ss:word")).applySimpleAuth().send();
         return bob;
     }
 
-    private static Map.Entry<Integer, String> mosquittoPub(String topic, String message, boolean withCertificate) throws Exception {
+    private static Processes.Result mosquittoPub(String topic, String message, boolean withCertificate) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("mosquitto_pub", "-h", "127.0.0.1", "-p", port("tls"),
                 "-i", unique("cli"), "--cafile", DIR.resolve("ca.crt").toString(), "-q", "1", "-t", topic, "-m", message));
         if (withCertificate) {
             command.addAll(List.of("--cert", DIR.resolve("alice.crt").toString(), "--key", DIR.resolve("alice.key").toString()));
         }
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
-        return Map.entry(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        return Processes.run(command, null, java.time.Duration.ofSeconds(20));
     }
 
     @Test
@@ -145,9 +140,9 @@ class TlsTest {
             bob.subscribeWith().topicFilter("devices/#").qos(MqttQos.AT_LEAST_ONCE).send();
 
             // alice: no user name, no password; her certificate says CN=alice, and the ACL lets alice write devices/alice/#
-            assertThat(mosquittoPub("devices/bob/door", "forged", true).getKey()).as("acknowledged, dropped").isZero();
-            Map.Entry<Integer, String> published = mosquittoPub("devices/alice/door", "open", true);
-            assertThat(published.getKey()).as(published.getValue()).isZero();
+            assertThat(mosquittoPub("devices/bob/door", "forged", true).exit()).as("acknowledged, dropped").isZero();
+            Processes.Result published = mosquittoPub("devices/alice/door", "open", true);
+            assertThat(published.exit()).as(published.output()).isZero();
 
             Optional<Mqtt3Publish> message = received.receive(10, TimeUnit.SECONDS);
             assertThat(message).isPresent();
@@ -155,9 +150,9 @@ class TlsTest {
             assertThat(received.receive(500, TimeUnit.MILLISECONDS)).as("the denied one never arrives").isEmpty();
 
             // without a certificate and without a user name: anonymous, which is refused here
-            Map.Entry<Integer, String> anonymous = mosquittoPub("devices/alice/door", "x", false);
-            assertThat(anonymous.getKey()).isNotZero();
-            assertThat(anonymous.getValue()).containsIgnoringCase("not authori");
+            Processes.Result anonymous = mosquittoPub("devices/alice/door", "x", false);
+            assertThat(anonymous.exit()).isNotZero();
+            assertThat(anonymous.output()).containsIgnoringCase("not authori");
         } finally {
             bob.disconnect();
         }
@@ -167,17 +162,16 @@ class TlsTest {
     void the_plain_listener_keeps_working_beside_tls() throws Exception {
         Mqtt3BlockingClient bob = bobOverTls();
         bob.disconnect();
-        Mqtt3BlockingClient plain = MqttClient.builder().useMqttVersion3().identifier(unique("plain")).serverHost("127.0.0.1")
-                .serverPort(Devices.mqttPort(java.net.URI.create("http://127.0.0.1:"
-                        + org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.http.port", Integer.class)
-                        + "/api/v1/broker")))
-                .buildBlocking();
+        Mqtt3BlockingClient plain = Devices.client(Devices.mqttPort(brokerApi), unique("plain")).buildBlocking();
         plain.connectWith().simpleAuth().username("bob").password(utf8("p@ss:word")).applySimpleAuth().send();
         plain.disconnect();
     }
 
     @io.quarkus.test.common.http.TestHTTPResource("/")
     java.net.URI console;
+
+    @io.quarkus.test.common.http.TestHTTPResource("/api/v1/broker")
+    java.net.URI brokerApi;
 
     @Test
     void the_paho_javascript_client_in_chromium_connects_subscribes_publishes_and_receives_over_ws_and_wss() throws Exception {
