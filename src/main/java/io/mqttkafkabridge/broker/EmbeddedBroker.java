@@ -127,7 +127,8 @@ public class EmbeddedBroker {
         try {
             moquette.startServer(MoquetteSettings.of(config, dataPath, allowAnonymous),
                     List.of(new UplinkInterceptor(uplink, registry), clients), tls, security, security);
-            if (!MqttGate.install(moquette, new MqttGate(access, config, registry))) {
+            SessionQueues sessionQueues = SessionQueues.install(moquette, config.maxQueuedMessages(), registry);
+            if (!MqttGate.install(moquette, new MqttGate(access, config, registry, sessionQueues))) {
                 throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
                         + "(a Moquette version other than 0.17?)");
             }

@@ -65,6 +65,8 @@ final class MqttGate extends ChannelDuplexHandler {
     private final long slowReaderMillis;
     private final boolean cnAsUsername;
     private final MeterRegistry registry;
+    private final SessionQueues sessionQueues;
+    private final Counter paused;
     /** Set while a CONNECT authenticated by its client certificate is handed to Moquette (same thread, synchronous). */
     private static final ThreadLocal<String> CERTIFICATE_USER = new ThreadLocal<>();
     private final AtomicInteger connections = new AtomicInteger();
@@ -79,6 +81,8 @@ final class MqttGate extends ChannelDuplexHandler {
         String clientId;
         String username;
         ScheduledFuture<?> deadline;
+        /** While reading is paused: what was decoded after the pause, in order, for Moquette once it has caught up. */
+        java.util.ArrayDeque<Object> held;
     }
 
     /** CONNECTs of one address in the current second. */
@@ -88,7 +92,7 @@ final class MqttGate extends ChannelDuplexHandler {
         boolean logged;
     }
 
-    MqttGate(MqttAccess access, BridgeConfig.Broker config, MeterRegistry registry) {
+    MqttGate(MqttAccess access, BridgeConfig.Broker config, MeterRegistry registry, SessionQueues sessionQueues) {
         this.access = access;
         this.maxConnections = config.maxConnections();
         this.connectRate = config.connectRatePerAddress();
@@ -96,6 +100,9 @@ final class MqttGate extends ChannelDuplexHandler {
         this.slowReaderMillis = config.slowReaderTimeout().toMillis();
         this.cnAsUsername = config.tlsCnAsUsername();
         this.registry = registry;
+        this.sessionQueues = sessionQueues;
+        this.paused = Counter.builder(BridgeMetrics.MQTT_READS_PAUSED)
+                .description("Times a publishing connection was paused until the broker caught up").register(registry);
     }
 
     /** Puts the gate into Moquette's pipeline of every new connection (its optional metrics handler slot). */
@@ -141,6 +148,7 @@ final class MqttGate extends ChannelDuplexHandler {
             if (connection.deadline != null) {
                 connection.deadline.cancel(false);
             }
+            releaseHeld(connection);
         }
         super.channelInactive(ctx);
     }
@@ -150,6 +158,10 @@ final class MqttGate extends ChannelDuplexHandler {
         Connection connection = ctx.channel().attr(CONNECTION).get();
         if (!(msg instanceof MqttMessage message) || connection == null) {
             super.channelRead(ctx, msg);
+            return;
+        }
+        if (connection.held != null) {
+            connection.held.add(msg);
             return;
         }
         if (message.decoderResult().isFailure()) {
@@ -165,6 +177,11 @@ final class MqttGate extends ChannelDuplexHandler {
             if (certificateUser != null) {
                 connect = withUserName(connect, certificateUser);
             }
+            if (connect.payload().clientIdentifier().isEmpty() && connect.variableHeader().isCleanSession()) {
+                // MQTT-3.1.3-6: the server assigns the id. Assigned here rather than by Moquette, which reports the
+                // empty id on connect and its own on disconnect: the client would stay listed as connected for ever
+                connect = withClientId(connect, java.util.UUID.randomUUID().toString().replace("-", ""));
+            }
             if (connect(ctx, connection, connect, certificateUser)) {
                 CERTIFICATE_USER.set(certificateUser);
                 try {
@@ -175,10 +192,81 @@ final class MqttGate extends ChannelDuplexHandler {
             }
             return;
         }
-        if (header.messageType() == MqttMessageType.PUBLISH && denied(ctx, connection, (MqttPublishMessage) message)) {
+        if (header.messageType() == MqttMessageType.PUBLISH) {
+            MqttPublishMessage publish = (MqttPublishMessage) message;
+            if (denied(ctx, connection, publish)) {
+                return;
+            }
+            if (sessionQueues.congested()) {
+                pause(ctx, connection);
+            }
+            super.channelRead(ctx, onHeap(publish));
             return;
         }
         super.channelRead(ctx, msg);
+    }
+
+    /**
+     * The publish with its payload copied out of the connection's read buffer. The decoder hands out a slice of that
+     * (pooled, direct) buffer; a message that waits in a session queue would keep the whole buffer, 64 KiB, alive:
+     * queued messages then exhaust direct memory long before the heap. A copy the size of the payload does not.
+     */
+    private static MqttPublishMessage onHeap(MqttPublishMessage publish) {
+        io.netty.buffer.ByteBuf payload = publish.payload();
+        byte[] bytes = new byte[payload.readableBytes()];
+        payload.getBytes(payload.readerIndex(), bytes);
+        MqttPublishMessage copy = publish.replace(io.netty.buffer.Unpooled.wrappedBuffer(bytes));
+        publish.release();
+        return copy;
+    }
+
+    /**
+     * Stops reading from a connection while Moquette's session loops are behind ({@link SessionQueues#congested()}):
+     * the TCP window fills and the client waits, instead of Moquette dropping its publishes unacknowledged. What the
+     * decoder still delivers from the current read is held, in order, and handed on when the loops have caught up.
+     */
+    private void pause(ChannelHandlerContext ctx, Connection connection) {
+        connection.held = new java.util.ArrayDeque<>();
+        ctx.channel().config().setAutoRead(false);
+        paused.increment();
+        ctx.executor().schedule(() -> resume(ctx, connection), 1, TimeUnit.MILLISECONDS);
+    }
+
+    private void resume(ChannelHandlerContext ctx, Connection connection) {
+        if (!ctx.channel().isActive()) {
+            releaseHeld(connection);
+            return;
+        }
+        if (sessionQueues.stillCongested()) {
+            ctx.executor().schedule(() -> resume(ctx, connection), 1, TimeUnit.MILLISECONDS);
+            return;
+        }
+        java.util.ArrayDeque<Object> held = connection.held;
+        connection.held = null;
+        try {
+            Object next;
+            while ((next = held.poll()) != null) {
+                channelRead(ctx, next);
+                if (connection.held != null) {
+                    // paused again: the rest waits behind what this pause holds
+                    connection.held.addAll(held);
+                    return;
+                }
+            }
+        } catch (Exception e) {
+            ctx.fireExceptionCaught(e);
+        } finally {
+            ctx.fireChannelReadComplete();
+        }
+        ctx.channel().config().setAutoRead(true);
+    }
+
+    private static void releaseHeld(Connection connection) {
+        java.util.ArrayDeque<Object> held = connection.held;
+        connection.held = null;
+        if (held != null) {
+            held.forEach(ReferenceCountUtil::release);
+        }
     }
 
     /** True when the CONNECT goes on to Moquette. */
@@ -265,6 +353,13 @@ final class MqttGate extends ChannelDuplexHandler {
                         v.isWillRetain(), v.willQos(), v.isWillFlag(), v.isCleanSession(), v.keepAliveTimeSeconds()),
                 new io.netty.handler.codec.mqtt.MqttConnectPayload(p.clientIdentifier(), p.willProperties(), p.willTopic(),
                         p.willMessageInBytes(), userName, v.hasPassword() ? p.passwordInBytes() : new byte[0]));
+    }
+
+    private static MqttConnectMessage withClientId(MqttConnectMessage connect, String clientId) {
+        var p = connect.payload();
+        return new MqttConnectMessage(connect.fixedHeader(), connect.variableHeader(),
+                new io.netty.handler.codec.mqtt.MqttConnectPayload(clientId, p.willProperties(), p.willTopic(),
+                        p.willMessageInBytes(), p.userName(), p.passwordInBytes()));
     }
 
     /** True when the PUBLISH was denied (acknowledged, dropped, counted) and must not reach Moquette. */

@@ -17,6 +17,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * the private final field {@code BrokerInterceptor.executor}. Both classes' fields are registered. Registering the
  * written field also tells the analysis that it can hold an executor other than Moquette's own thread pool, so calls
  * through it are not bound to that pool's class.</li>
+ * <li><b>Reflection, {@link SessionQueues}</b>: the private fields it reads and replaces in Moquette's post office,
+ * session loops, session registry, sessions and h2 queues ({@link SessionQueuesFields}).</li>
  * <li><b>Serialization, the {@code h2} session store</b>: Moquette opens the subscriptions map
  * ({@code String → Subscription}) and the retained-messages map ({@code Topic → RetainedMessage}) without a data type,
  * so MVStore's {@code ObjectDataType} writes and reads them with Java serialization. Registered: those classes and what
@@ -48,6 +50,20 @@ final class NativeRegistrations {
     /** The two fields {@link InlineInterceptors} reads and writes. */
     @RegisterForReflection(targets = { Server.class, BrokerInterceptor.class }, fields = true, methods = false)
     static final class InlineInterceptorsFields {
+    }
+
+    /**
+     * The classes whose private fields {@link SessionQueues} reads and writes: the session loops' command queues, the
+     * session registry's queue repository and pool, each session's queue and in-flight window, the h2 queue's indexes.
+     */
+    static final String[] SESSION_QUEUES_CLASSES = { "io.moquette.broker.PostOffice", "io.moquette.broker.SessionEventLoopGroup",
+            "io.moquette.broker.SessionRegistry", "io.moquette.broker.Session", "io.moquette.persistence.H2PersistentQueue" };
+
+    /** See {@link #SESSION_QUEUES_CLASSES} (the annotation needs the names spelled out). */
+    @RegisterForReflection(classNames = { "io.moquette.broker.PostOffice", "io.moquette.broker.SessionEventLoopGroup",
+            "io.moquette.broker.SessionRegistry", "io.moquette.broker.Session", "io.moquette.persistence.H2PersistentQueue" },
+            fields = true, methods = false)
+    static final class SessionQueuesFields {
     }
 
     /** What MVStore's ObjectDataType serializes for Moquette's h2 store. */

@@ -64,6 +64,14 @@ public interface BridgeConfig {
          */
         Optional<Duration> sessionExpiry();
 
+        /**
+         * QoS 1/2 messages one session may hold beyond its in-flight window (an offline persistent session, or a
+         * subscriber slower than its publishers). Beyond it, new messages for that session are dropped and counted
+         * ({@code mqtt_queue_dropped_total}, MKB0015), as Mosquitto's {@code max_queued_messages} does. 0: no limit.
+         */
+        @WithDefault("1000000")
+        int maxQueuedMessages();
+
         /** Most MQTT connections at once; more are refused with CONNACK 3 (server unavailable). -1: no limit. */
         @WithDefault("-1")
         int maxConnections();

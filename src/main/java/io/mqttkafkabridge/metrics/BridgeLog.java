@@ -163,6 +163,14 @@ public interface BridgeLog extends BasicLogger {
     @Message(id = 14, value = "Too many CONNECTs from %s (more than %d per second, bridge.broker.connect-rate-per-address): its new connections are closed for now")
     void connectFlood(String address, int perSecond);
 
+    @LogMessage(level = WARN)
+    @Message(id = 15, value = "Session %s holds %d queued messages (bridge.broker.max-queued-messages): new QoS 1/2 messages for it are dropped until it catches up (counted in mqtt_queue_dropped_total)")
+    void sessionQueueFull(String clientId, int limit);
+
+    @LogMessage(level = INFO)
+    @Message(id = 16, value = "Session %s has room in its queue again; %d messages were dropped meanwhile")
+    void sessionQueueRoom(String clientId, long dropped);
+
     @LogMessage(level = INFO)
     @Message(id = 600, value = "%s %s loaded: %d %s")
     void securityFileLoaded(String key, String file, int count, String what);

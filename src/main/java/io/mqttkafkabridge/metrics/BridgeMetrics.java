@@ -33,6 +33,12 @@ public class BridgeMetrics {
     public static final String MQTT_PUBLISH_DENIED = "mqtt.publish.denied";
     /** SUBSCRIBE filters refused by the topic policy (SUBACK 0x80). */
     public static final String MQTT_SUBSCRIBE_DENIED = "mqtt.subscribe.denied";
+    /** {@code mqtt_queue_dropped_total}: QoS 1/2 messages not queued for a session that held max-queued-messages. */
+    public static final String MQTT_QUEUE_DROPPED = "mqtt.queue.dropped";
+    /** {@code mqtt_queued_messages}: QoS 1/2 messages waiting in all sessions' queues now. */
+    public static final String MQTT_QUEUED_MESSAGES = "mqtt.queued.messages";
+    /** {@code mqtt_reads_paused_total}: times a publishing connection was paused because the broker was behind. */
+    public static final String MQTT_READS_PAUSED = "mqtt.reads.paused";
     /** {@code mqtt_messages_received_total{qos}}: PUBLISH packets devices sent that the broker accepted. */
     public static final String MQTT_MESSAGES_RECEIVED = "mqtt.messages.received";
     /** {@code mqtt_messages_sent_total{qos}}: messages the bridge published into the broker (downlink, REST). */

@@ -93,6 +93,31 @@ class NativeRegistrationsTest {
     }
 
     @Test
+    void the_fields_session_queues_uses_exist_and_their_classes_are_registered() throws Exception {
+        RegisterForReflection registration = NativeRegistrations.SessionQueuesFields.class.getAnnotation(RegisterForReflection.class);
+        assertThat(registration.fields()).isTrue();
+        assertThat(registration.classNames()).containsExactly(NativeRegistrations.SESSION_QUEUES_CLASSES);
+        assertThat(io.moquette.broker.Server.class.getDeclaredField("dispatcher").getType().getName())
+                .isEqualTo("io.moquette.broker.PostOffice");
+        assertThat(io.moquette.broker.Server.class.getDeclaredField("sessions").getType())
+                .isEqualTo(io.moquette.broker.SessionRegistry.class);
+        Object[][] fields = {
+            {"io.moquette.broker.PostOffice", "sessionLoops", "io.moquette.broker.SessionEventLoopGroup"},
+            {"io.moquette.broker.SessionEventLoopGroup", "sessionQueues", "[Ljava.util.concurrent.BlockingQueue;"},
+            {"io.moquette.broker.SessionRegistry", "queueRepository", "io.moquette.broker.IQueueRepository"},
+            {"io.moquette.broker.SessionRegistry", "pool", "java.util.concurrent.ConcurrentMap"},
+            {"io.moquette.broker.Session", "sessionQueue", "io.moquette.broker.SessionMessageQueue"},
+            {"io.moquette.broker.Session", "inflightWindow", "java.util.Map"},
+            {"io.moquette.persistence.H2PersistentQueue", "head", "java.util.concurrent.atomic.AtomicLong"},
+            {"io.moquette.persistence.H2PersistentQueue", "tail", "java.util.concurrent.atomic.AtomicLong"},
+        };
+        for (Object[] f : fields) {
+            assertThat(Class.forName((String) f[0]).getDeclaredField((String) f[1]).getType().getName()).as(f[0] + "." + f[1])
+                    .isEqualTo(f[2]);
+        }
+    }
+
+    @Test
     void every_class_the_session_store_serializes_is_registered_for_serialization() throws IOException {
         RegisterForReflection registration = NativeRegistrations.SessionStoreSerialization.class
                 .getAnnotation(RegisterForReflection.class);

@@ -81,6 +81,11 @@ final class BridgeProcess implements AutoCloseable {
         process.destroyForcibly().waitFor();
     }
 
+    /** The log file of the current (or last) start. */
+    Path logFile() {
+        return log;
+    }
+
     String log() throws Exception {
         return Processes.tail(log);
     }

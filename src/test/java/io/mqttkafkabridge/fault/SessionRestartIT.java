@@ -50,6 +50,8 @@ class SessionRestartIT {
 
                 Duration exit = bridge.terminate(Duration.ofSeconds(30));
                 bridge.start();
+                // the reopened store's queue is counted against bridge.broker.max-queued-messages from the start
+                double queuedAfterRestart = bridge.metric("mqtt_queued_messages");
 
                 Mqtt3BlockingClient again = client(bridge.mqttPort(), "sleepy-device");
                 List<String> received = new ArrayList<>();
@@ -60,9 +62,11 @@ class SessionRestartIT {
                         message.ifPresent(m -> received.add(new String(m.getPayloadAsBytes(), StandardCharsets.UTF_8)));
                     }
                     System.out.println("SESSION restart: exited " + exit.toMillis() + " ms after SIGTERM, session present "
-                            + sessionPresent + ", received after restart " + received);
+                            + sessionPresent + ", queued after restart " + queuedAfterRestart + ", received after restart " + received);
                     assertThat(sessionPresent).isTrue();
                     assertThat(received).containsExactly("one", "two", "three");
+                    assertThat(queuedAfterRestart).as("mqtt_queued_messages after the restart").isEqualTo(3.0);
+                    assertThat(bridge.metric("mqtt_queued_messages")).as("mqtt_queued_messages once delivered").isZero();
                 } finally {
                     again.disconnect();
                 }

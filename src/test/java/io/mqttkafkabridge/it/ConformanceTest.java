@@ -32,6 +32,15 @@ class ConformanceTest {
     @TestHTTPResource("/api/v1/broker")
     URI brokerApi;
 
+    @TestHTTPResource("/api/v1/clients")
+    URI clientsApi;
+
+    private java.util.Set<String> clientIds() throws Exception {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(Http.get(clientsApi).body()).forEach(c -> ids.add(c.path("id").asText()));
+        return ids;
+    }
+
     @TestHTTPResource("/api/v1/publish")
     URI publishApi;
 
@@ -40,12 +49,19 @@ class ConformanceTest {
     }
 
     @Test
-    void a_zero_length_client_id_with_clean_session_is_accepted_and_without_it_refused_with_connack_2() {
+    void a_zero_length_client_id_with_clean_session_is_accepted_and_without_it_refused_with_connack_2() throws Exception {
         // MQTT-3.1.3-6: the server assigns an id; MQTT-3.1.3-8: CONNACK 2 when clean session is 0
+        java.util.Set<String> before = clientIds();
         Mqtt3BlockingClient anonymousId = Devices.client(port(), null).buildBlocking();
         anonymousId.connectWith().cleanSession(true).send();
         anonymousId.publishWith().topic("conformance/no-id").payload(utf8("x")).qos(MqttQos.AT_LEAST_ONCE).send();
+        // listed under the id the broker assigned, and gone once it leaves
+        java.util.Set<String> assigned = new java.util.HashSet<>(clientIds());
+        assigned.removeAll(before);
+        assertThat(assigned).as("the id the broker assigned").hasSize(1).allMatch(id -> id.length() == 32);
         anonymousId.disconnect();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(clientIds()).as("client ids listed after the disconnect").doesNotContainAnyElementsOf(assigned));
 
         Mqtt3BlockingClient persistent = Devices.client(port(), null).buildBlocking();
         Mqtt3ConnAckException refused = catchThrowableOfType(Mqtt3ConnAckException.class,

@@ -25,22 +25,28 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
-/** Persistent sessions (clean-session=false): queued while offline, and dropped after bridge.broker.session-expiry. */
+/**
+ * Persistent sessions (clean-session=false): queued while offline, at most bridge.broker.max-queued-messages each,
+ * dropped after bridge.broker.session-expiry, and no message lost to a packet id the new connection reuses.
+ */
 @QuarkusTest
 @TestProfile(PersistentSessionTest.ShortExpiry.class)
 @WithTestResource(KafkaTestResource.class)
 class PersistentSessionTest {
 
-    /** Offline sessions expire after 3 s. */
+    /** Offline sessions expire after 3 s and hold 5 queued messages at most. */
     public static class ShortExpiry implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("bridge.broker.session-expiry", "3s");
+            return Map.of("bridge.broker.session-expiry", "3s", "bridge.broker.max-queued-messages", "5");
         }
     }
 
     @TestHTTPResource("/api/v1/broker")
     URI brokerApi;
+
+    @TestHTTPResource("/q/metrics")
+    URI metrics;
 
     private Mqtt3BlockingClient client(String id) {
         return Devices.client(Devices.mqttPort(brokerApi), id).buildBlocking();
@@ -96,6 +102,128 @@ class PersistentSessionTest {
             assertThat(received.receive(2, TimeUnit.SECONDS)).isEmpty();
         } finally {
             again.disconnect();
+        }
+    }
+
+    @Test
+    void beyond_max_queued_messages_new_messages_for_an_offline_session_are_dropped_counted_and_logged() throws Exception {
+        String id = unique("queue-limit");
+        Mqtt3BlockingClient device = client(id);
+        device.connectWith().cleanSession(false).keepAlive(30).send();
+        device.subscribeWith().topicFilter("limit/" + id).qos(MqttQos.AT_LEAST_ONCE).send();
+        device.disconnect();
+        double droppedBefore = PrometheusMetrics.value(metrics, "mqtt_queue_dropped_total");
+
+        publish("limit/" + id, "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8");
+
+        assertThat(PrometheusMetrics.value(metrics, "mqtt_queue_dropped_total") - droppedBefore).as("dropped").isEqualTo(3.0);
+        Mqtt3BlockingClient again = client(id);
+        try (Mqtt3BlockingClient.Mqtt3Publishes received = again.publishes(MqttGlobalPublishFilter.ALL)) {
+            assertThat(again.connectWith().cleanSession(false).keepAlive(30).send().isSessionPresent()).isTrue();
+            List<String> payloads = new ArrayList<>();
+            for (Optional<Mqtt3Publish> m = received.receive(3, TimeUnit.SECONDS); m.isPresent(); m = received.receive(1, TimeUnit.SECONDS)) {
+                payloads.add(new String(m.get().getPayloadAsBytes(), StandardCharsets.UTF_8));
+            }
+            // the oldest five were kept, as Mosquitto's max_queued_messages does
+            assertThat(payloads).containsExactly("m1", "m2", "m3", "m4", "m5");
+        } finally {
+            again.disconnect();
+        }
+    }
+
+    /**
+     * Moquette 0.17 numbers a reconnected session's new connection from packet id 1 again while its in-flight window
+     * still holds what the old connection sent unacknowledged; a new message under a reused id used to drop the old
+     * one. Raw MQTT over a socket, to control exactly what is read and acknowledged.
+     */
+    @Test
+    void messages_in_flight_when_a_persistent_session_dropped_are_delivered_after_it_reconnects() throws Exception {
+        String id = unique("inflight");
+        String topic = "inflight/" + id;
+        int port = Devices.mqttPort(brokerApi);
+        try (java.net.Socket first = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+            first.setSoTimeout(10_000);
+            RawMqtt.connect(first, id, false);
+            RawMqtt.subscribe(first, topic);
+            // sent on packet ids 1, 2, 3 to a connection that never reads them, then drops
+            publish(topic, "lost-1", "lost-2", "lost-3");
+            TimeUnit.MILLISECONDS.sleep(500);
+        }
+        TimeUnit.MILLISECONDS.sleep(300);
+        try (java.net.Socket second = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+            second.setSoTimeout(500);
+            assertThat(RawMqtt.connect(second, id, false)).as("session present").isTrue();
+            // these go straight out on the new connection, whose packet ids start at 1 again
+            publish(topic, "new-1", "new-2", "new-3", "new-4");
+            List<String> received = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (received.stream().distinct().count() < 7 && System.nanoTime() < deadline) {
+                RawMqtt.Publish publish = RawMqtt.readPublish(second);
+                if (publish != null) {
+                    received.add(publish.payload());
+                    RawMqtt.puback(second, publish.packetId());
+                }
+            }
+            assertThat(received).as("received on the new connection")
+                    .contains("lost-1", "lost-2", "lost-3", "new-1", "new-2", "new-3", "new-4");
+        }
+    }
+
+    /** Just enough MQTT 3.1.1 over a plain socket. */
+    static final class RawMqtt {
+
+        record Publish(int packetId, String payload) {
+        }
+
+        /** CONNECT; returns CONNACK's session-present flag. */
+        static boolean connect(java.net.Socket socket, String clientId, boolean clean) throws java.io.IOException {
+            java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+            body.writeBytes(new byte[] {0, 4, 'M', 'Q', 'T', 'T', 4, (byte) (clean ? 0x02 : 0x00), 0, 60});
+            HostileClientsTest.string(body, clientId);
+            socket.getOutputStream().write(HostileClientsTest.packet(0x10, body.toByteArray()));
+            byte[] connack = read(socket, 0x20);
+            assertThat(connack[1]).as("CONNACK return code").isZero();
+            return (connack[0] & 1) == 1;
+        }
+
+        static void subscribe(java.net.Socket socket, String filter) throws java.io.IOException {
+            java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+            body.writeBytes(new byte[] {0, 1});
+            HostileClientsTest.string(body, filter);
+            body.write(1);
+            socket.getOutputStream().write(HostileClientsTest.packet(0x82, body.toByteArray()));
+            read(socket, 0x90);
+        }
+
+        static void puback(java.net.Socket socket, int packetId) throws java.io.IOException {
+            socket.getOutputStream().write(new byte[] {0x40, 2, (byte) (packetId >> 8), (byte) packetId});
+        }
+
+        /** The next PUBLISH, or null when nothing arrives within the socket's timeout. */
+        static Publish readPublish(java.net.Socket socket) throws java.io.IOException {
+            try {
+                byte[] body = read(socket, 0x30);
+                int topicLength = (body[0] & 0xFF) << 8 | body[1] & 0xFF;
+                int packetId = (body[2 + topicLength] & 0xFF) << 8 | body[3 + topicLength] & 0xFF;
+                return new Publish(packetId, new String(body, 4 + topicLength, body.length - 4 - topicLength, StandardCharsets.UTF_8));
+            } catch (java.net.SocketTimeoutException e) {
+                return null;
+            }
+        }
+
+        /** The body of the next packet, which must be of the given type (flags ignored). */
+        private static byte[] read(java.net.Socket socket, int type) throws java.io.IOException {
+            java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+            int header = in.readUnsignedByte();
+            int length = 0;
+            for (int shift = 0, digit = 0x80; (digit & 0x80) != 0; shift += 7) {
+                digit = in.readUnsignedByte();
+                length |= (digit & 0x7F) << shift;
+            }
+            byte[] body = new byte[length];
+            in.readFully(body);
+            assertThat(header & 0xF0).as("packet type").isEqualTo(type);
+            return body;
         }
     }
 }

@@ -1,0 +1,302 @@
+package io.mqttkafkabridge.broker;
+
+import java.lang.reflect.Field;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.moquette.broker.IQueueRepository;
+import io.moquette.broker.Server;
+import io.moquette.broker.SessionMessageQueue;
+import io.moquette.broker.SessionRegistry;
+import io.mqttkafkabridge.metrics.BridgeLog;
+import io.mqttkafkabridge.metrics.BridgeMetrics;
+
+/**
+ * What Moquette 0.17 leaves unbounded between a publisher and a subscriber, bounded:
+ * <ul>
+ * <li><b>The session loops' command queues.</b> Every PUBLISH becomes a command on the publisher's session loop and
+ * one on each subscriber's loop, in bounded queues ({@code session_queue_size}). When a queue is full, Moquette drops
+ * the command: the publisher gets no PUBACK and stalls (its in-flight window fills), the message reaches neither the
+ * subscriber nor Kafka. {@link #congested()} tells {@link MqttGate} to stop reading from publishing connections
+ * until the loops have caught up, so the queues never fill: back-pressure to the TCP connection, as Mosquitto and
+ * HiveMQ do.</li>
+ * <li><b>Each session's message queue</b> (QoS 1/2 messages beyond the in-flight window of 10: an offline persistent
+ * session, or a subscriber slower than its publishers). Moquette has no limit. Beyond
+ * {@code bridge.broker.max-queued-messages}, new messages for that session are dropped (released), counted and
+ * logged once until the session catches up (MKB0015/MKB0016), like Mosquitto's {@code max_queued_messages}.</li>
+ * <li><b>Each session's in-flight window</b>, keyed by packet id. A persistent session that reconnects gets a new
+ * connection whose packet ids start at 1 again, while the window still holds the messages the old connection never
+ * saw acknowledged; Moquette puts a new message under a reused id and releases the old one: it is lost (measured: 1
+ * of 500,000 in {@code SessionLoadIT}). {@link InflightWindow} puts the displaced message back into the session's
+ * queue instead, so it is delivered again, later than its original order.</li>
+ * </ul>
+ * Installed by reflection into a started {@link Server} (field names checked against Moquette 0.17 by
+ * {@code NativeRegistrationsTest}). Queue operations run on the owning session's loop thread; only counters are shared.
+ */
+final class SessionQueues {
+
+    /** Moquette's {@code session_queue_size}: commands each session loop may have waiting (its default is 1024). */
+    static final int COMMAND_QUEUE_SIZE = 65_536;
+
+    private static final Field SESSION_QUEUE;
+    private static final Field INFLIGHT_WINDOW;
+    static {
+        try {
+            Class<?> session = Class.forName("io.moquette.broker.Session");
+            SESSION_QUEUE = field(session, "sessionQueue");
+            INFLIGHT_WINDOW = field(session, "inflightWindow");
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("not Moquette 0.17's Session: " + e, e);
+        }
+    }
+
+    private final BlockingQueue<?>[] commandQueues;
+    private final int limit;
+    private final Counter dropped;
+    private final AtomicLong queued = new AtomicLong();
+    private final ConcurrentMap<?, ?> pool;
+
+    private SessionQueues(BlockingQueue<?>[] commandQueues, ConcurrentMap<?, ?> pool, int limit, MeterRegistry registry) {
+        this.commandQueues = commandQueues;
+        this.pool = pool;
+        this.limit = limit;
+        this.dropped = Counter.builder(BridgeMetrics.MQTT_QUEUE_DROPPED)
+                .description("QoS 1/2 messages not queued for a session that held bridge.broker.max-queued-messages")
+                .register(registry);
+        Gauge.builder(BridgeMetrics.MQTT_QUEUED_MESSAGES, queued, AtomicLong::get)
+                .description("QoS 1/2 messages waiting in sessions' queues (offline or slow subscribers)").register(registry);
+    }
+
+    /**
+     * Bounds the queues of a started broker: the sessions it reopened from its store and every session it creates
+     * from now on.
+     *
+     * @param limit most messages one session may hold queued; 0 for no limit
+     * @throws IllegalStateException when Moquette's internals are not those of 0.17
+     */
+    static SessionQueues install(Server moquette, int limit, MeterRegistry registry) {
+        try {
+            Object postOffice = field(Server.class, "dispatcher").get(moquette);
+            Object loops = field(postOffice.getClass(), "sessionLoops").get(postOffice);
+            BlockingQueue<?>[] commandQueues = (BlockingQueue<?>[]) field(loops.getClass(), "sessionQueues").get(loops);
+            SessionRegistry sessions = (SessionRegistry) field(Server.class, "sessions").get(moquette);
+            ConcurrentMap<?, ?> pool = (ConcurrentMap<?, ?>) field(SessionRegistry.class, "pool").get(sessions);
+            SessionQueues queues = new SessionQueues(commandQueues, pool, limit, registry);
+
+            Field repositoryField = field(SessionRegistry.class, "queueRepository");
+            IQueueRepository repository = (IQueueRepository) repositoryField.get(sessions);
+            repositoryField.set(sessions, queues.new Repository(repository));
+
+            for (var session : pool.entrySet()) {
+                @SuppressWarnings("unchecked")
+                SessionMessageQueue<SessionRegistry.EnqueuedMessage> queue =
+                        (SessionMessageQueue<SessionRegistry.EnqueuedMessage>) SESSION_QUEUE.get(session.getValue());
+                if (!(queue instanceof Bounded)) {
+                    Bounded bounded = queues.new Bounded(String.valueOf(session.getKey()), queue);
+                    SESSION_QUEUE.set(session.getValue(), bounded);
+                    bounded.ownWindow();
+                }
+            }
+            return queues;
+        } catch (ReflectiveOperationException | ClassCastException | ExceptionInInitializerError e) {
+            throw new IllegalStateException("cannot bound Moquette's session queues (a Moquette version other than 0.17?): " + e, e);
+        }
+    }
+
+    /**
+     * True while some session loop has less than half of its command queue free: {@link MqttGate} then pauses
+     * reading from publishing connections. Half of {@value #COMMAND_QUEUE_SIZE} leaves room for what the connections
+     * being read right now have already decoded.
+     */
+    boolean congested() {
+        return anyBelow(COMMAND_QUEUE_SIZE / 2);
+    }
+
+    /** True until the loops have worked their queues down to three quarters free (paused connections resume then). */
+    boolean stillCongested() {
+        return anyBelow(COMMAND_QUEUE_SIZE * 3 / 4);
+    }
+
+    private boolean anyBelow(int free) {
+        for (BlockingQueue<?> queue : commandQueues) {
+            if (queue.remainingCapacity() < free) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Moquette's queue repository, handing out bounded queues. */
+    private final class Repository implements IQueueRepository {
+        private final IQueueRepository delegate;
+
+        Repository(IQueueRepository delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Set<String> listQueueNames() {
+            return delegate.listQueueNames();
+        }
+
+        @Override
+        public boolean containsQueue(String clientId) {
+            return delegate.containsQueue(clientId);
+        }
+
+        @Override
+        public SessionMessageQueue<SessionRegistry.EnqueuedMessage> getOrCreateQueue(String clientId) {
+            SessionMessageQueue<SessionRegistry.EnqueuedMessage> queue = delegate.getOrCreateQueue(clientId);
+            return queue instanceof Bounded ? queue : new Bounded(clientId, queue);
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+
+    /**
+     * One session's queue with a limit on published messages (QoS 2 release markers always pass). Used by the
+     * session's loop thread only.
+     */
+    private final class Bounded implements SessionMessageQueue<SessionRegistry.EnqueuedMessage> {
+        private final String clientId;
+        private final SessionMessageQueue<SessionRegistry.EnqueuedMessage> delegate;
+        private long size;
+        private long droppedHere;
+        private boolean windowOwned;
+
+        Bounded(String clientId, SessionMessageQueue<SessionRegistry.EnqueuedMessage> delegate) {
+            this.clientId = clientId;
+            this.delegate = delegate;
+            this.size = storedSize(delegate);
+            queued.addAndGet(size);
+        }
+
+        @Override
+        public void enqueue(SessionRegistry.EnqueuedMessage message) {
+            if (message instanceof SessionRegistry.PublishedMessage && limit > 0 && size >= limit) {
+                // Session retained the payload for the queue; the queue does not take it
+                message.release();
+                dropped.increment();
+                if (droppedHere++ == 0) {
+                    BridgeLog.LOG.sessionQueueFull(clientId, limit);
+                }
+                return;
+            }
+            delegate.enqueue(message);
+            size++;
+            queued.incrementAndGet();
+        }
+
+        /** A message displaced from the in-flight window: it was accepted once, so no limit applies. */
+        void requeue(SessionRegistry.EnqueuedMessage message) {
+            delegate.enqueue(message);
+            size++;
+            queued.incrementAndGet();
+        }
+
+        /**
+         * Replaces the in-flight window of the session this queue belongs to with an {@link InflightWindow}. Moquette
+         * asks {@link #isEmpty()} before every put into the window, on the session's own loop thread: the first call
+         * does it, once the session is in the registry.
+         */
+        void ownWindow() {
+            try {
+                Object session = pool.get(clientId);
+                if (session == null || SESSION_QUEUE.get(session) != this) {
+                    return;
+                }
+                @SuppressWarnings("unchecked")
+                java.util.Map<Integer, SessionRegistry.EnqueuedMessage> window =
+                        (java.util.Map<Integer, SessionRegistry.EnqueuedMessage>) INFLIGHT_WINDOW.get(session);
+                if (!(window instanceof InflightWindow)) {
+                    INFLIGHT_WINDOW.set(session, new InflightWindow(this, window));
+                }
+                windowOwned = true;
+            } catch (ReflectiveOperationException e) {
+                windowOwned = true; // checked at install: cannot happen; never retry per message
+            }
+        }
+
+        @Override
+        public SessionRegistry.EnqueuedMessage dequeue() {
+            SessionRegistry.EnqueuedMessage message = delegate.dequeue();
+            if (message != null && size > 0) {
+                size--;
+                queued.decrementAndGet();
+                if (droppedHere > 0 && size < limit * 9L / 10) {
+                    BridgeLog.LOG.sessionQueueRoom(clientId, droppedHere);
+                    droppedHere = 0;
+                }
+            }
+            return message;
+        }
+
+        @Override
+        public boolean isEmpty() {
+            if (!windowOwned) {
+                ownWindow();
+            }
+            return delegate.isEmpty();
+        }
+
+        @Override
+        public void closeAndPurge() {
+            queued.addAndGet(-size);
+            size = 0;
+            delegate.closeAndPurge();
+        }
+    }
+
+    /**
+     * A session's in-flight window (packet id → message) that never lets a reused packet id drop a message: the
+     * displaced message goes back into the session's queue, and Moquette is handed a release marker (nothing to
+     * release) so that it frees the in-flight slot the displaced message held.
+     */
+    private static final class InflightWindow extends java.util.HashMap<Integer, SessionRegistry.EnqueuedMessage> {
+        private static final long serialVersionUID = 1L;
+        private final transient Bounded queue;
+
+        InflightWindow(Bounded queue, java.util.Map<Integer, SessionRegistry.EnqueuedMessage> current) {
+            super(current);
+            this.queue = queue;
+        }
+
+        @Override
+        public SessionRegistry.EnqueuedMessage put(Integer packetId, SessionRegistry.EnqueuedMessage message) {
+            SessionRegistry.EnqueuedMessage displaced = super.put(packetId, message);
+            if (displaced instanceof SessionRegistry.PublishedMessage && displaced != message) {
+                queue.requeue(displaced);
+                return new SessionRegistry.PubRelMarker();
+            }
+            return displaced;
+        }
+    }
+
+    /**
+     * How many entries a queue the store reopened holds: the h2 queue keeps head and tail indexes; an in-memory queue
+     * never survives a restart.
+     */
+    private static long storedSize(SessionMessageQueue<?> queue) {
+        try {
+            Object head = field(queue.getClass(), "head").get(queue);
+            Object tail = field(queue.getClass(), "tail").get(queue);
+            return Math.max(0, ((AtomicLong) head).get() - ((AtomicLong) tail).get());
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            return 0;
+        }
+    }
+
+    private static Field field(Class<?> type, String name) throws NoSuchFieldException {
+        Field field = type.getDeclaredField(name);
+        field.setAccessible(true);
+        return field;
+    }
+}

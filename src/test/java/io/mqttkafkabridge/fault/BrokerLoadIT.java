@@ -1,0 +1,276 @@
+package io.mqttkafkabridge.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.Test;
+
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
+
+/**
+ * The broker under load, on the packaged bridge with its production defaults (h2 store on the data folder,
+ * {@value BridgeProcess#HEAP}). Bounded: each phase has a deadline.
+ * <ul>
+ * <li>4 publishers send 125,000 QoS 1 messages each, as fast as the broker acknowledges them, to one persistent-session
+ * subscriber on {@code fanin/#}, which goes offline for a while in the middle (its messages queue in its session) and
+ * comes back. Every message must arrive, and a new client must still connect, publish and receive afterwards.</li>
+ * <li>4 publishers flood QoS 0 messages (no window at all) into an uplink route: the broker must slow them down by
+ * not reading (TCP back-pressure) rather than let its session loops' queues overflow, which drops messages.</li>
+ * </ul>
+ */
+class BrokerLoadIT {
+
+    private static final int PUBLISHERS = 4;
+    private static final int PER_PUBLISHER = 125_000;
+    private static final int TOTAL = PUBLISHERS * PER_PUBLISHER;
+    /** QoS 1 messages each publisher has in flight at most (its own window, as a device's client library has). */
+    private static final int IN_FLIGHT = 200;
+    private static final Duration DEADLINE = Duration.ofMinutes(4);
+
+    /** What the subscriber received: one bit per (publisher, sequence number). */
+    private static final class Received {
+        final BitSet[] seen = new BitSet[PUBLISHERS];
+        final AtomicLong messages = new AtomicLong();
+        long duplicates;
+        long distinct;
+
+        Received() {
+            for (int i = 0; i < PUBLISHERS; i++) {
+                seen[i] = new BitSet(PER_PUBLISHER);
+            }
+        }
+
+        synchronized void add(Mqtt3Publish publish) {
+            ByteBuffer payload = publish.getPayload().orElseThrow();
+            int publisher = payload.getInt(0);
+            int seq = payload.getInt(4);
+            messages.incrementAndGet();
+            if (seen[publisher].get(seq)) {
+                duplicates++;
+            } else {
+                seen[publisher].set(seq);
+                distinct++;
+            }
+        }
+
+        synchronized long distinct() {
+            return distinct;
+        }
+
+        synchronized String missing() {
+            StringBuilder missing = new StringBuilder();
+            for (int i = 0; i < PUBLISHERS; i++) {
+                int absent = PER_PUBLISHER - seen[i].cardinality();
+                if (absent > 0) {
+                    missing.append(" publisher ").append(i).append(": ").append(absent).append(" missing, first seq ")
+                            .append(seen[i].nextClearBit(0));
+                }
+            }
+            return missing.toString();
+        }
+    }
+
+    private static Mqtt3AsyncClient subscriber(int port, Received received) {
+        Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier("fanin-subscriber")
+                .serverHost("127.0.0.1").serverPort(port).buildAsync();
+        client.connectWith().cleanSession(false).keepAlive(60).send().join();
+        client.subscribeWith().topicFilter("fanin/#").qos(MqttQos.AT_LEAST_ONCE).callback(received::add).send().join();
+        return client;
+    }
+
+    @Test
+    void a_persistent_subscriber_receives_500k_qos1_messages_from_4_publishers_and_new_clients_still_connect() throws Exception {
+        Path dir = Processes.scratchDir("session-load");
+        try (KafkaProcess kafka = new KafkaProcess(dir)) {
+            kafka.start();
+            try (BridgeProcess bridge = new BridgeProcess(dir, kafka.bootstrapServers(), "session-load")) {
+                bridge.start();
+                int port = bridge.mqttPort();
+                long deadline = System.nanoTime() + DEADLINE.toNanos();
+                Received received = new Received();
+                Mqtt3AsyncClient subscriber = subscriber(port, received);
+
+                AtomicLong acked = new AtomicLong();
+                List<Mqtt3AsyncClient> publishers = new ArrayList<>();
+                List<Thread> senders = new ArrayList<>();
+                for (int p = 0; p < PUBLISHERS; p++) {
+                    int publisher = p;
+                    Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier("fanin-publisher-" + p)
+                            .serverHost("127.0.0.1").serverPort(port).buildAsync();
+                    client.connectWith().cleanSession(true).keepAlive(60).send().join();
+                    publishers.add(client);
+                    Thread sender = new Thread(() -> send(client, publisher, acked, deadline), "fanin-publisher-" + p);
+                    senders.add(sender);
+                    sender.start();
+                }
+
+                // offline in the middle: its messages queue in the session store meanwhile
+                awaitUntil(() -> received.distinct() >= TOTAL / 5, deadline, "the subscriber to receive " + TOTAL / 5, received, acked, bridge);
+                subscriber.disconnect().join();
+                long offlineAt = received.distinct();
+                TimeUnit.SECONDS.sleep(3);
+                subscriber = subscriber(port, received);
+                System.out.println("LOAD subscriber was offline from " + offlineAt + " received for 3 s, acked by then " + acked.get());
+
+                for (Thread sender : senders) {
+                    sender.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                }
+                awaitUntil(() -> received.distinct() >= TOTAL, deadline, "every message to arrive", received, acked, bridge);
+                System.out.println("LOAD published=" + TOTAL + " acked=" + acked.get() + " received=" + received.messages.get()
+                        + " distinct=" + received.distinct() + " duplicates=" + received.duplicates
+                        + " queue-dropped=" + bridge.metric("mqtt_queue_dropped_total") + " reads-paused="
+                        + bridge.metric("mqtt_reads_paused_total") + " queued-now=" + bridge.metric("mqtt_queued_messages"));
+
+                // the broker still serves a new client
+                long connectStart = System.nanoTime();
+                Mqtt3BlockingClient late = MqttClient.builder().useMqttVersion3().identifier("late-client").serverHost("127.0.0.1")
+                        .serverPort(port).buildBlocking();
+                late.connectWith().cleanSession(true).send();
+                long connectMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connectStart);
+                try (Mqtt3BlockingClient.Mqtt3Publishes publishes = late.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+                    late.subscribeWith().topicFilter("late/echo").qos(MqttQos.AT_LEAST_ONCE).send();
+                    late.publishWith().topic("late/echo").payload(new byte[] {42}).qos(MqttQos.AT_LEAST_ONCE).send();
+                    assertThat(publishes.receive(10, TimeUnit.SECONDS)).as("a new client's own message comes back").isPresent();
+                }
+                System.out.println("LOAD a new client connected in " + connectMillis + " ms afterwards");
+                late.disconnect();
+                subscriber.disconnect().join();
+                publishers.forEach(c -> c.disconnect().join());
+
+                assertThat(acked.get()).as("PUBACKs").isEqualTo(TOTAL);
+                assertThat(received.missing()).as("messages missing at the subscriber").isEmpty();
+                assertThat(bridge.metric("mqtt_queue_dropped_total")).as("messages dropped from full session queues").isZero();
+                assertThat(connectMillis).as("CONNECT after the load, ms").isLessThan(5_000);
+            }
+        }
+    }
+
+    @Test
+    void a_qos0_flood_is_slowed_down_by_back_pressure_and_every_message_reaches_kafka() throws Exception {
+        int perPublisher = 150_000;
+        Path dir = Processes.scratchDir("qos0-flood");
+        try (KafkaProcess kafka = new KafkaProcess(dir)) {
+            kafka.start();
+            try (BridgeProcess bridge = new BridgeProcess(dir, kafka.bootstrapServers(), "qos0-flood")) {
+                bridge.start();
+                long deadline = System.nanoTime() + DEADLINE.toNanos();
+                List<Mqtt3AsyncClient> publishers = new ArrayList<>();
+                List<CompletableFuture<?>> sent = new ArrayList<>();
+                for (int p = 0; p < PUBLISHERS; p++) {
+                    Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier("flood-" + p)
+                            .serverHost("127.0.0.1").serverPort(bridge.mqttPort()).buildAsync();
+                    client.connectWith().cleanSession(true).keepAlive(60).send().join();
+                    publishers.add(client);
+                }
+                long start = System.nanoTime();
+                for (int seq = 0; seq < perPublisher; seq++) {
+                    for (int p = 0; p < PUBLISHERS; p++) {
+                        byte[] payload = new byte[100];
+                        ByteBuffer.wrap(payload).putInt(p).putInt(seq);
+                        CompletableFuture<Mqtt3Publish> future = publishers.get(p).publishWith().topic("load/flood-" + p + "/data")
+                                .payload(payload).qos(MqttQos.AT_MOST_ONCE).send();
+                        if (seq == perPublisher - 1) {
+                            sent.add(future);
+                        }
+                    }
+                }
+                CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+                long written = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+                long total = (long) PUBLISHERS * perPublisher;
+                long inKafka = 0;
+                try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(java.util.Map.of(
+                        "bootstrap.servers", kafka.bootstrapServers(),
+                        "key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName(),
+                        "value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName()))) {
+                    long grewAt = System.nanoTime();
+                    while (System.nanoTime() < deadline && System.nanoTime() - grewAt < TimeUnit.SECONDS.toNanos(20)) {
+                        var partitions = consumer.partitionsFor("qos0-flood").stream()
+                                .map(info -> new org.apache.kafka.common.TopicPartition(info.topic(), info.partition())).toList();
+                        long now = consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+                        if (now > inKafka) {
+                            inKafka = now;
+                            grewAt = System.nanoTime();
+                        }
+                        if (inKafka >= total) {
+                            break;
+                        }
+                        TimeUnit.MILLISECONDS.sleep(500);
+                    }
+                }
+                double paused = bridge.metric("mqtt_reads_paused_total");
+                long overflows = java.nio.file.Files.readAllLines(bridge.logFile()).stream()
+                        .filter(line -> line.contains("Session command queue")).count();
+                System.out.println("FLOOD qos0 published=" + total + " written in " + written + " ms, in Kafka " + inKafka
+                        + ", reads paused " + paused + " times, command queue overflows in the log: " + overflows);
+                publishers.forEach(c -> c.disconnect().join());
+
+                assertThat(overflows).as("commands Moquette dropped (its log)").isZero();
+                assertThat(paused).as("times the flood was paused").isPositive();
+                assertThat(inKafka).as("QoS 0 messages in Kafka").isEqualTo(total);
+            }
+        }
+    }
+
+    /** Publishes this publisher's messages with at most {@link #IN_FLIGHT} unacknowledged. */
+    private static void send(Mqtt3AsyncClient client, int publisher, AtomicLong acked, long deadline) {
+        Semaphore window = new Semaphore(IN_FLIGHT);
+        try {
+            for (int seq = 0; seq < PER_PUBLISHER; seq++) {
+                if (!window.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    return;
+                }
+                byte[] payload = new byte[100];
+                ByteBuffer.wrap(payload).putInt(publisher).putInt(seq);
+                CompletableFuture<Mqtt3Publish> sent = client.publishWith().topic("fanin/" + publisher).payload(payload)
+                        .qos(MqttQos.AT_LEAST_ONCE).send();
+                sent.whenComplete((ok, failure) -> {
+                    window.release();
+                    if (failure == null) {
+                        acked.incrementAndGet();
+                    }
+                });
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitUntil(java.util.function.BooleanSupplier condition, long deadline, String what, Received received,
+            AtomicLong acked, BridgeProcess bridge) throws Exception {
+        long lastReport = System.nanoTime();
+        long last = -1;
+        long stalledSince = System.nanoTime();
+        while (!condition.getAsBoolean()) {
+            long now = System.nanoTime();
+            if (now - lastReport > TimeUnit.SECONDS.toNanos(5)) {
+                lastReport = now;
+                System.out.println("LOAD acked=" + acked.get() + " received=" + received.messages.get() + " distinct=" + received.distinct());
+            }
+            long distinct = received.distinct();
+            if (distinct != last) {
+                last = distinct;
+                stalledSince = now;
+            }
+            if (now > deadline || now - stalledSince > TimeUnit.SECONDS.toNanos(60)) {
+                throw new AssertionError("gave up waiting for " + what + ": acked=" + acked.get() + " distinct="
+                        + received.distinct() + " missing:" + received.missing() + "\nbridge log:\n" + bridge.log());
+            }
+            TimeUnit.MILLISECONDS.sleep(50);
+        }
+    }
+}
