@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * The packaged bridge ({@code target/quarkus-app/quarkus-run.jar}) in its own JVM, configured only by environment
  * variables, as in a container: one uplink route {@code load/+/data -> <topic>} keyed by the device id.
  */
-final class BridgeProcess implements AutoCloseable {
+public final class BridgeProcess implements AutoCloseable {
 
     static final String HEAP = "-Xmx160m";
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -26,11 +26,12 @@ final class BridgeProcess implements AutoCloseable {
     private final Map<String, String> env = new HashMap<>();
     private final int mqttPort = Processes.freePort();
     private final int httpPort = Processes.freePort();
+    private List<String> jvmOptions = List.of(HEAP);
     private int starts;
     private Process process;
     private Path log;
 
-    BridgeProcess(Path dir, String bootstrapServers, String topic) {
+    public BridgeProcess(Path dir, String bootstrapServers, String topic) {
         this.dir = dir;
         env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrapServers);
         env.put("BRIDGE_BROKER_HOST", "127.0.0.1");
@@ -46,27 +47,83 @@ final class BridgeProcess implements AutoCloseable {
     }
 
     /** Sets an environment variable for the next start. */
-    BridgeProcess env(String name, String value) {
+    public BridgeProcess env(String name, String value) {
         env.put(name, value);
         return this;
     }
 
-    int mqttPort() {
+    /** JVM options for the next start, instead of {@value #HEAP}. */
+    public BridgeProcess jvmOptions(String... options) {
+        jvmOptions = List.of(options);
+        return this;
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** The operating system's process id of the running bridge. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /**
+     * Starts the bridge and returns how long it took from launching the JVM until {@code /q/health/ready} answered
+     * 200, polled every 5 ms.
+     */
+    public Duration startUntilReady() throws Exception {
+        long launched = System.nanoTime();
+        launch();
+        return awaitReady(launched);
+    }
+
+    /** Waits until {@code /q/health/ready} answers 200 (the MQTT listener, MKB0001, comes a moment before HTTP). */
+    public void awaitReady() throws Exception {
+        awaitReady(System.nanoTime());
+    }
+
+    private Duration awaitReady(long launched) throws Exception {
+        URI ready = URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready");
+        long deadline = launched + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (HTTP.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(1)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return Duration.ofNanos(System.nanoTime() - launched);
+                }
+            } catch (java.io.IOException notYet) {
+                // not listening yet
+            }
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the bridge exited while starting:\n" + Processes.tail(log));
+            }
+            TimeUnit.MILLISECONDS.sleep(5);
+        }
+        throw new IllegalStateException("the bridge was not ready within 60 s:\n" + Processes.tail(log));
+    }
+
+    public int mqttPort() {
         return mqttPort;
     }
 
-    void start() throws Exception {
-        log = dir.resolve("bridge-" + (++starts) + ".log");
-        List<String> command = new ArrayList<>(List.of(Processes.java(), HEAP, "-jar",
-                Paths.get("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().putAll(env);
-        process = builder.start();
+    public void start() throws Exception {
+        launch();
         Processes.awaitLog(process, log, "MKB0001", Duration.ofSeconds(60));
     }
 
+    private void launch() throws java.io.IOException {
+        log = dir.resolve("bridge-" + (++starts) + ".log");
+        List<String> command = new ArrayList<>();
+        command.add(Processes.java());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", Paths.get("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString()));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(env);
+        process = builder.start();
+    }
+
     /** SIGTERM, as Kubernetes sends; returns how long the bridge took to exit. */
-    Duration terminate(Duration grace) throws Exception {
+    public Duration terminate(Duration grace) throws Exception {
         long start = System.nanoTime();
         process.destroy();
         if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -86,12 +143,12 @@ final class BridgeProcess implements AutoCloseable {
         return log;
     }
 
-    String log() throws Exception {
+    public String log() throws Exception {
         return Processes.tail(log);
     }
 
     /** The sum of the samples whose series starts with {@code prefix} at /q/metrics. */
-    double metric(String prefix) throws Exception {
+    public double metric(String prefix) throws Exception {
         String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/q/metrics"))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
         return body.lines().filter(line -> line.startsWith(prefix))

@@ -50,6 +50,7 @@ class SessionRestartIT {
 
                 Duration exit = bridge.terminate(Duration.ofSeconds(30));
                 bridge.start();
+                bridge.awaitReady();
                 // the reopened store's queue is counted against bridge.broker.max-queued-messages from the start
                 double queuedAfterRestart = bridge.metric("mqtt_queued_messages");
 
