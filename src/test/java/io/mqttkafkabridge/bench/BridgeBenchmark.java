@@ -50,6 +50,11 @@ public final class BridgeBenchmark {
     private static final int LATENCY_SECONDS = QUICK ? 4 : 20;
     private static final int CONNECTIONS = QUICK ? 1_000 : 10_000;
     private static final Duration PHASE = Duration.ofMinutes(2);
+    /** {@code -Dbench.phases=latency,connections}: only those (ready, uplink, latency, downlink, profile, connections, baselines). */
+    private static final java.util.Set<String> PHASES = java.util.Set.of(System.getProperty("bench.phases",
+            "ready,uplink,latency,downlink,profile,connections,baselines").split(","));
+    /** {@code -Dbench.env=NAME=value,...}: extra environment of the bridge, to try a setting. */
+    private static final String EXTRA_ENV = System.getProperty("bench.env", "");
 
     private final Path dir;
     private final List<String[]> rows = new ArrayList<>();
@@ -73,15 +78,35 @@ public final class BridgeBenchmark {
                 admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("bench-up", 1, (short) 1),
                         new org.apache.kafka.clients.admin.NewTopic("bench-down", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
             }
-            readiness(kafka);
-            double[] bridgeUplink;
+            if (PHASES.contains("ready")) {
+                readiness(kafka);
+            }
+            double[] bridgeUplink = null;
             try (BridgeProcess bridge = bridge(kafka, "bridge")) {
                 bridge.start();
-                bridgeUplink = uplinkThroughput(bridge, kafka);
-                uplinkLatency(bridge, kafka);
-                downlink(bridge, kafka);
-                connections(bridge);
-                profile(bridge, kafka);
+                if (PHASES.contains("uplink")) {
+                    bridgeUplink = uplinkThroughput(bridge, kafka);
+                }
+                if (PHASES.contains("latency")) {
+                    uplinkLatency(bridge, kafka);
+                }
+                if (PHASES.contains("downlink")) {
+                    downlink(bridge, kafka);
+                }
+                if (PHASES.contains("profile")) {
+                    profile(bridge, kafka);
+                }
+            }
+            if (PHASES.contains("connections")) {
+                // a bridge of its own: what the connections cost, not what the load before left in the heap
+                try (BridgeProcess bridge = bridge(kafka, "connections")) {
+                    bridge.start();
+                    connections(bridge);
+                }
+            }
+            if (!PHASES.contains("baselines") || bridgeUplink == null) {
+                print(suiteStart);
+                return;
             }
             double[] moquette = pubSub("Moquette 0.17 standalone", moquette());
             double[] mosquitto = pubSub("Mosquitto " + mosquittoVersion(), mosquitto());
@@ -93,6 +118,10 @@ public final class BridgeBenchmark {
             row("uplink QoS 0 ÷ Moquette standalone pub → sub QoS 0", ratio(bridgeUplink[0], moquette[0]), "", null);
             row("uplink QoS 1 ÷ Kafka ProducerPerformance", ratio(bridgeUplink[1], producerPerformance), "", null);
         }
+        print(suiteStart);
+    }
+
+    private void print(long suiteStart) {
         System.out.println();
         System.out.println("Benchmark " + LocalDate.now() + ", " + Runtime.getRuntime().availableProcessors() + " cores, "
                 + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", "
@@ -105,6 +134,10 @@ public final class BridgeBenchmark {
         }
         System.out.println();
         notes.forEach(System.out::println);
+    }
+
+    private static String lost(long missing) {
+        return missing == 0 ? ", none lost" : String.format(Locale.ROOT, ", %,d not delivered", missing);
     }
 
     private static String ratio(double ours, double baseline) {
@@ -121,7 +154,7 @@ public final class BridgeBenchmark {
     }
 
     private BridgeProcess bridge(KafkaProcess kafka, String name) throws IOException {
-        return new BridgeProcess(Files.createDirectories(dir.resolve(name + "-" + System.nanoTime())), kafka.bootstrapServers(),
+        BridgeProcess bridge = new BridgeProcess(Files.createDirectories(dir.resolve(name + "-" + System.nanoTime())), kafka.bootstrapServers(),
                 "bench-up")
                 .jvmOptions(BRIDGE_HEAP)
                 .env("BRIDGE_BROKER_CONNECT_RATE_PER_ADDRESS", "1000000")
@@ -129,6 +162,12 @@ public final class BridgeBenchmark {
                 .env("BRIDGE_DOWNLINK_ROUTES_BENCH_MQTT_TOPIC", "down/{key}")
                 .env("BRIDGE_DOWNLINK_ROUTES_BENCH_QOS", "1")
                 .env("MP_MESSAGING_INCOMING_DOWNLINK_AUTO_OFFSET_RESET", "earliest");
+        for (String setting : EXTRA_ENV.split(",")) {
+            if (setting.contains("=")) {
+                bridge.env(setting.substring(0, setting.indexOf('=')), setting.substring(setting.indexOf('=') + 1));
+            }
+        }
+        return bridge;
     }
 
     // ---------------------------------------------------------------------------------------------- start-up
@@ -266,8 +305,7 @@ public final class BridgeBenchmark {
     // ---------------------------------------------------------------------------------------------- connections
 
     private void connections(BridgeProcess bridge) throws Exception {
-        System.gc();
-        TimeUnit.SECONDS.sleep(2);
+        TimeUnit.SECONDS.sleep(3);
         long rssBefore = rssKiB(bridge.pid());
         List<Mqtt3AsyncClient> idle = new ArrayList<>();
         long deadline = System.nanoTime() + PHASE.toNanos();
@@ -291,8 +329,8 @@ public final class BridgeBenchmark {
                     String.format(Locale.ROOT, "%,.0f", connected), "10,000", connected >= 10_000);
             row(String.format(Locale.ROOT, "bridge RSS with them (heap used %.0f MiB)", heapMiB),
                     String.format(Locale.ROOT, "%,.0f MiB", rssAfter / 1024.0), "< 1,024 MiB", rssAfter < 1024 * 1024);
-            row("RSS per connection ((RSS after − before) ÷ connections)",
-                    String.format(Locale.ROOT, "%.1f KiB", (rssAfter - rssBefore) / connected), "", null);
+            row(String.format(Locale.ROOT, "RSS per connection ((RSS after − before) ÷ connections; before: %,.0f MiB)",
+                    rssBefore / 1024.0), String.format(Locale.ROOT, "%.1f KiB", (rssAfter - rssBefore) / connected), "", null);
         } finally {
             idle.forEach(c -> c.disconnect());
         }
@@ -394,6 +432,7 @@ public final class BridgeBenchmark {
     /** {QoS 0, QoS 1} msg/s from {@link #PUBLISHERS} publishers to as many subscribers, one topic per pair. */
     private double[] pubSub(String name, Broker broker) throws Exception {
         double[] result = new double[2];
+        long[] missing = new long[2];
         try (broker) {
             List<Mqtt3AsyncClient> publishers = clients(broker.port(), "pub", PUBLISHERS);
             List<Mqtt3AsyncClient> subscribers = clients(broker.port(), "sub", PUBLISHERS);
@@ -410,6 +449,7 @@ public final class BridgeBenchmark {
                 boolean all = received.await(total, 10_000, deadline);
                 double perSecond = received.distinct() / ((received.lastAt() - burst.started()) / 1e9);
                 result[qos.getCode()] = perSecond; // the second QoS 1 run (the first warms the JIT) is the one kept
+                missing[qos.getCode()] = total - received.distinct();
                 for (int p = 0; p < PUBLISHERS; p++) {
                     subscribers.get(p).unsubscribeWith().topicFilter(topic.apply(p)).send().get(10, TimeUnit.SECONDS);
                 }
@@ -422,8 +462,9 @@ public final class BridgeBenchmark {
             disconnect(publishers);
             disconnect(subscribers);
         }
-        row(name + " pub → sub, QoS 1, " + PUBLISHERS + " publishers → " + PUBLISHERS + " subscribers (baseline)", rate(result[1]), "", null);
-        row(name + " pub → sub, QoS 0 (baseline)", rate(result[0]), "", null);
+        row(name + " pub → sub, QoS 1, " + PUBLISHERS + " publishers → " + PUBLISHERS + " subscribers (baseline)"
+                + lost(missing[1]), rate(result[1]), "", null);
+        row(name + " pub → sub, QoS 0 (baseline)" + lost(missing[0]), rate(result[0]), "", null);
         return result;
     }
 
