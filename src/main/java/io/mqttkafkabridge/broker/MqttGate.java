@@ -124,8 +124,8 @@ final class MqttGate extends ChannelDuplexHandler {
      * Moquette's per-packet handlers that cost CPU and serve nobody: byte and message counters nothing reads (the
      * bridge keeps its own meters) and a message logger that builds MDC strings for every packet although
      * {@code io.moquette} logs at WARN. With them, the Netty event loops took 46.6 % of the bridge's CPU samples in a
-     * QoS 1 uplink burst; without them, 20.7 % (README, Benchmarks). Without the logger, a packet the decoder could not read reaches {@link #channelRead} as a failed
-     * message and is closed there as malformed.
+     * QoS 1 uplink burst; without them, 20.7 % (README, Benchmarks). The logger also turned a failed decode into an
+     * exception; without it, such a packet reaches {@link #channelRead} as a failed message and is closed there.
      */
     private static final java.util.List<String> UNUSED_MOQUETTE_HANDLERS = java.util.List.of("bytemetrics", "metrics", "messageLogger");
 
@@ -422,9 +422,9 @@ final class MqttGate extends ChannelDuplexHandler {
     }
 
     /**
-     * An undecodable packet: Moquette's message logger, before the gate, turns the decoder's failed message into this
-     * exception. Answered here, with one log line and no stack trace; so is a write to a connection already closed,
-     * which Moquette would log as an ERROR each time. Anything else goes on to Moquette.
+     * A packet the decoder could not read (a decoder that throws rather than delivering a failed message, which
+     * {@link #channelRead} closes): answered here, with one log line and no stack trace; so is a write to a
+     * connection already closed, which Moquette would log as an ERROR each time. Anything else goes on to Moquette.
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
@@ -433,8 +433,7 @@ final class MqttGate extends ChannelDuplexHandler {
             ctx.close();
             return;
         }
-        if (cause instanceof java.io.IOException && "invalid massage".equals(cause.getMessage())
-                || cause instanceof io.netty.handler.codec.DecoderException) {
+        if (cause instanceof io.netty.handler.codec.DecoderException) {
             Throwable reason = cause.getCause() == null ? cause : cause.getCause();
             close(ctx, "malformed", "malformed packet: " + reason.getClass().getSimpleName() + " " + reason.getMessage());
             return;
