@@ -52,6 +52,14 @@ class PersistentSessionTest {
         return Devices.client(Devices.mqttPort(brokerApi), id).buildBlocking();
     }
 
+    /** Connects {@code id} with a persistent session, subscribes it to {@code filter} at QoS 1 and disconnects. */
+    private void subscribeAndLeave(String id, String filter) {
+        Mqtt3BlockingClient device = client(id);
+        device.connectWith().cleanSession(false).keepAlive(30).send();
+        device.subscribeWith().topicFilter(filter).qos(MqttQos.AT_LEAST_ONCE).send();
+        device.disconnect();
+    }
+
     private void publish(String topic, String... messages) {
         Mqtt3BlockingClient publisher = Devices.connect(Devices.mqttPort(brokerApi), unique("publisher"), null);
         for (String message : messages) {
@@ -63,10 +71,7 @@ class PersistentSessionTest {
     @Test
     void a_persistent_session_gets_its_subscriptions_and_the_qos_1_messages_published_while_it_was_offline() throws Exception {
         String id = unique("persistent");
-        Mqtt3BlockingClient device = client(id);
-        device.connectWith().cleanSession(false).keepAlive(30).send();
-        device.subscribeWith().topicFilter("persist/" + id).qos(MqttQos.AT_LEAST_ONCE).send();
-        device.disconnect();
+        subscribeAndLeave(id, "persist/" + id);
 
         publish("persist/" + id, "one", "two", "three");
 
@@ -88,10 +93,7 @@ class PersistentSessionTest {
     @Test
     void an_offline_session_is_dropped_after_the_session_expiry() throws Exception {
         String id = unique("expiring");
-        Mqtt3BlockingClient device = client(id);
-        device.connectWith().cleanSession(false).keepAlive(30).send();
-        device.subscribeWith().topicFilter("expire/" + id).qos(MqttQos.AT_LEAST_ONCE).send();
-        device.disconnect();
+        subscribeAndLeave(id, "expire/" + id);
 
         TimeUnit.MILLISECONDS.sleep(5_500); // 3 s of expiry, checked by Moquette every second
 
@@ -108,10 +110,7 @@ class PersistentSessionTest {
     @Test
     void beyond_max_queued_messages_new_messages_for_an_offline_session_are_dropped_counted_and_logged() throws Exception {
         String id = unique("queue-limit");
-        Mqtt3BlockingClient device = client(id);
-        device.connectWith().cleanSession(false).keepAlive(30).send();
-        device.subscribeWith().topicFilter("limit/" + id).qos(MqttQos.AT_LEAST_ONCE).send();
-        device.disconnect();
+        subscribeAndLeave(id, "limit/" + id);
         double droppedBefore = PrometheusMetrics.value(metrics, "mqtt_queue_dropped_total");
 
         publish("limit/" + id, "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8");
