@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,6 +29,7 @@ import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
 import io.mqttkafkabridge.fault.BridgeProcess;
 import io.mqttkafkabridge.fault.KafkaProcess;
 import io.mqttkafkabridge.fault.Processes;
+import io.mqttkafkabridge.it.KafkaTopics;
 
 /**
  * The benchmark suite: {@code ./mvnw -q package -DskipTests exec:java@bench} (about 6 minutes). One real Kafka broker
@@ -208,14 +208,14 @@ public final class BridgeBenchmark {
     /** Publishes, waits until Kafka holds every message, checks that none is missing; returns msg/s. */
     private double uplinkBurst(List<Mqtt3AsyncClient> publishers, IntFunction<String> topic, int perPublisher, MqttQos qos,
             KafkaConsumer<byte[], byte[]> consumer) throws Exception {
-        Map<TopicPartition, Long> before = endOffsets(consumer, "bench-up");
+        Map<TopicPartition, Long> before = KafkaTopics.endOffsets(consumer, "bench-up");
         long total = (long) perPublisher * publishers.size();
         long deadline = System.nanoTime() + PHASE.toNanos();
         MqttLoad.Burst burst = MqttLoad.burst(publishers, topic, perPublisher, qos, WINDOW, deadline);
         long inKafka = 0;
         long completedAt = 0;
         while (System.nanoTime() < deadline) {
-            inKafka = sum(endOffsets(consumer, "bench-up")) - sum(before);
+            inKafka = sum(KafkaTopics.endOffsets(consumer, "bench-up")) - sum(before);
             if (inKafka >= total) {
                 completedAt = System.nanoTime();
                 break;
@@ -237,7 +237,7 @@ public final class BridgeBenchmark {
         List<Mqtt3AsyncClient> publishers = clients(bridge.mqttPort(), "lat", devices);
         MqttLoad.Received received = new MqttLoad.Received(devices, perDevice, true);
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka)) {
-            Map<TopicPartition, Long> from = endOffsets(consumer, "bench-up");
+            Map<TopicPartition, Long> from = KafkaTopics.endOffsets(consumer, "bench-up");
             Thread reader = new Thread(() -> readInto(consumer, from, received, (long) devices * perDevice,
                     System.nanoTime() + PHASE.toNanos()), "bench-kafka-reader");
             reader.start();
@@ -535,12 +535,6 @@ public final class BridgeBenchmark {
         props.put("acks", "all");
         props.put("linger.ms", lingerMs);
         return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
-    }
-
-    private static Map<TopicPartition, Long> endOffsets(KafkaConsumer<byte[], byte[]> consumer, String topic) {
-        List<TopicPartition> partitions = new ArrayList<>();
-        consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(info -> partitions.add(new TopicPartition(topic, info.partition())));
-        return new HashMap<>(consumer.endOffsets(partitions, Duration.ofSeconds(30)));
     }
 
     private static long sum(Map<TopicPartition, Long> offsets) {

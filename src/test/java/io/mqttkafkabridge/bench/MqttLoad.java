@@ -20,23 +20,23 @@ import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 /**
  * The benchmark's load generator: HiveMQ MQTT client (async API), MQTT 3.1.1, 100-byte payloads that carry the
  * publisher number, a sequence number and the send time ({@link System#nanoTime()}, comparable because every
- * receiver runs in this JVM). Every loop is bounded in count and time.
+ * receiver runs in this JVM). Every loop is bounded in count and time. Also the load of {@code BrokerLoadIT}.
  */
-final class MqttLoad {
+public final class MqttLoad {
 
     static final int PAYLOAD_BYTES = 100;
 
     private MqttLoad() {
     }
 
-    static Mqtt3AsyncClient connect(int port, String id) {
+    public static Mqtt3AsyncClient connect(int port, String id) {
         Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier(id).serverHost("127.0.0.1")
                 .serverPort(port).buildAsync();
         client.connectWith().cleanSession(true).keepAlive(60).send().orTimeout(30, TimeUnit.SECONDS).join();
         return client;
     }
 
-    static byte[] payload(int publisher, int seq) {
+    public static byte[] payload(int publisher, int seq) {
         byte[] payload = new byte[PAYLOAD_BYTES];
         ByteBuffer.wrap(payload).putInt(publisher).putInt(seq).putLong(System.nanoTime());
         return payload;
@@ -55,16 +55,17 @@ final class MqttLoad {
     }
 
     /** What a run's receivers saw: one bit per (publisher, seq), and the latency of each message in ns. */
-    static final class Received {
+    public static final class Received {
         private final BitSet[] seen;
         private final int perPublisher;
         private final long[] latencies;
         private int latencyCount;
         private long distinct;
         private long duplicates;
+        private long messages;
         private long lastAt;
 
-        Received(int publishers, int perPublisher, boolean latency) {
+        public Received(int publishers, int perPublisher, boolean latency) {
             this.perPublisher = perPublisher;
             this.seen = new BitSet[publishers];
             for (int i = 0; i < publishers; i++) {
@@ -73,8 +74,9 @@ final class MqttLoad {
             this.latencies = latency ? new long[publishers * perPublisher] : null;
         }
 
-        synchronized void add(ByteBuffer payload) {
+        public synchronized void add(ByteBuffer payload) {
             long now = System.nanoTime();
+            messages++;
             int publisher = publisher(payload);
             int seq = seq(payload);
             if (publisher < 0 || publisher >= seen.length || seq < 0 || seq >= perPublisher) {
@@ -92,12 +94,30 @@ final class MqttLoad {
             }
         }
 
-        synchronized long distinct() {
+        public synchronized long distinct() {
             return distinct;
         }
 
-        synchronized long duplicates() {
+        public synchronized long duplicates() {
             return duplicates;
+        }
+
+        /** Every message received, duplicates included. */
+        public synchronized long messages() {
+            return messages;
+        }
+
+        /** Per publisher, how many never arrived and the first of them; empty when none is missing. */
+        public synchronized String missing() {
+            StringBuilder missing = new StringBuilder();
+            for (int i = 0; i < seen.length; i++) {
+                int absent = perPublisher - seen[i].cardinality();
+                if (absent > 0) {
+                    missing.append(" publisher ").append(i).append(": ").append(absent).append(" missing, first seq ")
+                            .append(seen[i].nextClearBit(0));
+                }
+            }
+            return missing.toString();
         }
 
         synchronized long lastAt() {
@@ -140,7 +160,7 @@ final class MqttLoad {
     }
 
     /** Outcome of {@link #burst}. */
-    record Burst(long started, long acknowledged, long failed, long lastAckAt) {
+    public record Burst(long started, long acknowledged, long failed, long lastAckAt) {
     }
 
     /**
@@ -149,7 +169,12 @@ final class MqttLoad {
      */
     static Burst burst(List<Mqtt3AsyncClient> publishers, IntFunction<String> topic, int perPublisher, MqttQos qos, int window,
             long deadlineNanos) throws InterruptedException {
-        AtomicLong acknowledged = new AtomicLong();
+        return burst(publishers, topic, perPublisher, qos, window, deadlineNanos, new AtomicLong());
+    }
+
+    /** {@link #burst}, counting the acknowledged messages in {@code acknowledged} as they come (to watch it live). */
+    public static Burst burst(List<Mqtt3AsyncClient> publishers, IntFunction<String> topic, int perPublisher, MqttQos qos,
+            int window, long deadlineNanos, AtomicLong acknowledged) throws InterruptedException {
         AtomicLong failed = new AtomicLong();
         AtomicLong lastAck = new AtomicLong();
         List<Thread> threads = new ArrayList<>();

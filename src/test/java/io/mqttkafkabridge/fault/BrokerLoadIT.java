@@ -2,14 +2,11 @@ package io.mqttkafkabridge.fault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -20,6 +17,9 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
+
+import io.mqttkafkabridge.bench.MqttLoad;
+import io.mqttkafkabridge.it.KafkaTopics;
 
 /**
  * The broker under load, on the packaged bridge with its production defaults (h2 store on the data folder,
@@ -41,54 +41,12 @@ class BrokerLoadIT {
     private static final int IN_FLIGHT = 200;
     private static final Duration DEADLINE = Duration.ofMinutes(4);
 
-    /** What the subscriber received: one bit per (publisher, sequence number). */
-    private static final class Received {
-        final BitSet[] seen = new BitSet[PUBLISHERS];
-        final AtomicLong messages = new AtomicLong();
-        long duplicates;
-        long distinct;
-
-        Received() {
-            for (int i = 0; i < PUBLISHERS; i++) {
-                seen[i] = new BitSet(PER_PUBLISHER);
-            }
-        }
-
-        synchronized void add(Mqtt3Publish publish) {
-            ByteBuffer payload = publish.getPayload().orElseThrow();
-            int publisher = payload.getInt(0);
-            int seq = payload.getInt(4);
-            messages.incrementAndGet();
-            if (seen[publisher].get(seq)) {
-                duplicates++;
-            } else {
-                seen[publisher].set(seq);
-                distinct++;
-            }
-        }
-
-        synchronized long distinct() {
-            return distinct;
-        }
-
-        synchronized String missing() {
-            StringBuilder missing = new StringBuilder();
-            for (int i = 0; i < PUBLISHERS; i++) {
-                int absent = PER_PUBLISHER - seen[i].cardinality();
-                if (absent > 0) {
-                    missing.append(" publisher ").append(i).append(": ").append(absent).append(" missing, first seq ")
-                            .append(seen[i].nextClearBit(0));
-                }
-            }
-            return missing.toString();
-        }
-    }
-
-    private static Mqtt3AsyncClient subscriber(int port, Received received) {
+    private static Mqtt3AsyncClient subscriber(int port, MqttLoad.Received received) {
         Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier("fanin-subscriber")
                 .serverHost("127.0.0.1").serverPort(port).buildAsync();
         client.connectWith().cleanSession(false).keepAlive(60).send().join();
-        client.subscribeWith().topicFilter("fanin/#").qos(MqttQos.AT_LEAST_ONCE).callback(received::add).send().join();
+        client.subscribeWith().topicFilter("fanin/#").qos(MqttQos.AT_LEAST_ONCE).callback(p -> received.add(p.getPayload().orElseThrow()))
+                .send().join();
         return client;
     }
 
@@ -101,22 +59,23 @@ class BrokerLoadIT {
                 bridge.start();
                 int port = bridge.mqttPort();
                 long deadline = System.nanoTime() + DEADLINE.toNanos();
-                Received received = new Received();
+                MqttLoad.Received received = new MqttLoad.Received(PUBLISHERS, PER_PUBLISHER, false);
                 Mqtt3AsyncClient subscriber = subscriber(port, received);
 
                 AtomicLong acked = new AtomicLong();
                 List<Mqtt3AsyncClient> publishers = new ArrayList<>();
-                List<Thread> senders = new ArrayList<>();
                 for (int p = 0; p < PUBLISHERS; p++) {
-                    int publisher = p;
-                    Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier("fanin-publisher-" + p)
-                            .serverHost("127.0.0.1").serverPort(port).buildAsync();
-                    client.connectWith().cleanSession(true).keepAlive(60).send().join();
-                    publishers.add(client);
-                    Thread sender = new Thread(() -> send(client, publisher, acked, deadline), "fanin-publisher-" + p);
-                    senders.add(sender);
-                    sender.start();
+                    publishers.add(MqttLoad.connect(port, "fanin-publisher-" + p));
                 }
+                // as fast as the broker acknowledges, each publisher with at most IN_FLIGHT unacknowledged
+                Thread senders = new Thread(() -> {
+                    try {
+                        MqttLoad.burst(publishers, p -> "fanin/" + p, PER_PUBLISHER, MqttQos.AT_LEAST_ONCE, IN_FLIGHT, deadline, acked);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "fanin-publishers");
+                senders.start();
 
                 // offline in the middle: its messages queue in the session store meanwhile
                 awaitUntil(() -> received.distinct() >= TOTAL / 5, deadline, "the subscriber to receive " + TOTAL / 5, received, acked, bridge);
@@ -126,12 +85,10 @@ class BrokerLoadIT {
                 subscriber = subscriber(port, received);
                 System.out.println("LOAD subscriber was offline from " + offlineAt + " received for 3 s, acked by then " + acked.get());
 
-                for (Thread sender : senders) {
-                    sender.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-                }
+                senders.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
                 awaitUntil(() -> received.distinct() >= TOTAL, deadline, "every message to arrive", received, acked, bridge);
-                System.out.println("LOAD published=" + TOTAL + " acked=" + acked.get() + " received=" + received.messages.get()
-                        + " distinct=" + received.distinct() + " duplicates=" + received.duplicates
+                System.out.println("LOAD published=" + TOTAL + " acked=" + acked.get() + " received=" + received.messages()
+                        + " distinct=" + received.distinct() + " duplicates=" + received.duplicates()
                         + " queue-dropped=" + bridge.metric("mqtt_queue_dropped_total") + " reads-paused="
                         + bridge.metric("mqtt_reads_paused_total") + " queued-now=" + bridge.metric("mqtt_queued_messages"));
 
@@ -171,18 +128,13 @@ class BrokerLoadIT {
                 List<Mqtt3AsyncClient> publishers = new ArrayList<>();
                 List<CompletableFuture<?>> sent = new ArrayList<>();
                 for (int p = 0; p < PUBLISHERS; p++) {
-                    Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier("flood-" + p)
-                            .serverHost("127.0.0.1").serverPort(bridge.mqttPort()).buildAsync();
-                    client.connectWith().cleanSession(true).keepAlive(60).send().join();
-                    publishers.add(client);
+                    publishers.add(MqttLoad.connect(bridge.mqttPort(), "flood-" + p));
                 }
                 long start = System.nanoTime();
                 for (int seq = 0; seq < perPublisher; seq++) {
                     for (int p = 0; p < PUBLISHERS; p++) {
-                        byte[] payload = new byte[100];
-                        ByteBuffer.wrap(payload).putInt(p).putInt(seq);
                         CompletableFuture<Mqtt3Publish> future = publishers.get(p).publishWith().topic("load/flood-" + p + "/data")
-                                .payload(payload).qos(MqttQos.AT_MOST_ONCE).send();
+                                .payload(MqttLoad.payload(p, seq)).qos(MqttQos.AT_MOST_ONCE).send();
                         if (seq == perPublisher - 1) {
                             sent.add(future);
                         }
@@ -199,9 +151,7 @@ class BrokerLoadIT {
                         "value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName()))) {
                     long grewAt = System.nanoTime();
                     while (System.nanoTime() < deadline && System.nanoTime() - grewAt < TimeUnit.SECONDS.toNanos(20)) {
-                        var partitions = consumer.partitionsFor("qos0-flood").stream()
-                                .map(info -> new org.apache.kafka.common.TopicPartition(info.topic(), info.partition())).toList();
-                        long now = consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+                        long now = KafkaTopics.endOffsets(consumer, "qos0-flood").values().stream().mapToLong(Long::longValue).sum();
                         if (now > inKafka) {
                             inKafka = now;
                             grewAt = System.nanoTime();
@@ -226,31 +176,7 @@ class BrokerLoadIT {
         }
     }
 
-    /** Publishes this publisher's messages with at most {@link #IN_FLIGHT} unacknowledged. */
-    private static void send(Mqtt3AsyncClient client, int publisher, AtomicLong acked, long deadline) {
-        Semaphore window = new Semaphore(IN_FLIGHT);
-        try {
-            for (int seq = 0; seq < PER_PUBLISHER; seq++) {
-                if (!window.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                    return;
-                }
-                byte[] payload = new byte[100];
-                ByteBuffer.wrap(payload).putInt(publisher).putInt(seq);
-                CompletableFuture<Mqtt3Publish> sent = client.publishWith().topic("fanin/" + publisher).payload(payload)
-                        .qos(MqttQos.AT_LEAST_ONCE).send();
-                sent.whenComplete((ok, failure) -> {
-                    window.release();
-                    if (failure == null) {
-                        acked.incrementAndGet();
-                    }
-                });
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void awaitUntil(java.util.function.BooleanSupplier condition, long deadline, String what, Received received,
+    private static void awaitUntil(java.util.function.BooleanSupplier condition, long deadline, String what, MqttLoad.Received received,
             AtomicLong acked, BridgeProcess bridge) throws Exception {
         long lastReport = System.nanoTime();
         long last = -1;
@@ -259,7 +185,7 @@ class BrokerLoadIT {
             long now = System.nanoTime();
             if (now - lastReport > TimeUnit.SECONDS.toNanos(5)) {
                 lastReport = now;
-                System.out.println("LOAD acked=" + acked.get() + " received=" + received.messages.get() + " distinct=" + received.distinct());
+                System.out.println("LOAD acked=" + acked.get() + " received=" + received.messages() + " distinct=" + received.distinct());
             }
             long distinct = received.distinct();
             if (distinct != last) {

@@ -76,6 +76,13 @@ public final class KafkaTopics {
                 .stream().filter(match).toList();
     }
 
+    /** The end offset of each partition of {@code topic}: what a consumer could read up to now. */
+    public static java.util.Map<TopicPartition, Long> endOffsets(KafkaConsumer<?, ?> consumer, String topic) {
+        List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                .map(info -> new TopicPartition(topic, info.partition())).toList();
+        return new java.util.HashMap<>(consumer.endOffsets(partitions, Duration.ofSeconds(30)));
+    }
+
     public static String header(ConsumerRecord<String, byte[]> record, String name) {
         Header header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
