@@ -81,8 +81,13 @@ final class MqttGate extends ChannelDuplexHandler {
         String clientId;
         String username;
         ScheduledFuture<?> deadline;
-        /** While reading is paused: what was decoded after the pause, in order, for Moquette once it has caught up. */
+        /**
+         * While reading is paused (broker behind, or CONNACK not yet written): what was decoded after the pause, in
+         * order, for Moquette once the pause ends.
+         */
         java.util.ArrayDeque<Object> held;
+        /** The CONNECT went on to Moquette; its CONNACK has not been written yet. */
+        boolean awaitingConnack;
     }
 
     /** CONNECTs of one address in the current second. */
@@ -202,6 +207,11 @@ final class MqttGate extends ChannelDuplexHandler {
                 connect = withClientId(connect, java.util.UUID.randomUUID().toString().replace("-", ""));
             }
             if (connect(ctx, connection, connect, certificateUser)) {
+                // MQTT 3.1.4: a client may send packets right after CONNECT. Moquette 0.17 counts the connection as
+                // connected only once its CONNACK write has completed and drops one whose SUBSCRIBE it reads before:
+                // what follows the CONNECT waits here until then (see write)
+                connection.awaitingConnack = true;
+                hold(ctx, connection);
                 CERTIFICATE_USER.set(certificateUser);
                 try {
                     super.channelRead(ctx, connect);
@@ -245,19 +255,29 @@ final class MqttGate extends ChannelDuplexHandler {
      * decoder still delivers from the current read is held, in order, and handed on when the loops have caught up.
      */
     private void pause(ChannelHandlerContext ctx, Connection connection) {
-        connection.held = new java.util.ArrayDeque<>();
-        ctx.channel().config().setAutoRead(false);
+        hold(ctx, connection);
         paused.increment();
         ctx.executor().schedule(() -> resume(ctx, connection), 1, TimeUnit.MILLISECONDS);
     }
 
     private void resume(ChannelHandlerContext ctx, Connection connection) {
-        if (!ctx.channel().isActive()) {
-            releaseHeld(connection);
+        if (sessionQueues.stillCongested() && ctx.channel().isActive()) {
+            ctx.executor().schedule(() -> resume(ctx, connection), 1, TimeUnit.MILLISECONDS);
             return;
         }
-        if (sessionQueues.stillCongested()) {
-            ctx.executor().schedule(() -> resume(ctx, connection), 1, TimeUnit.MILLISECONDS);
+        release(ctx, connection);
+    }
+
+    /** Stops reading; what the decoder still delivers is held in order until {@link #release}. */
+    private static void hold(ChannelHandlerContext ctx, Connection connection) {
+        connection.held = new java.util.ArrayDeque<>();
+        ctx.channel().config().setAutoRead(false);
+    }
+
+    /** Hands on what was held, in order, and reads again, unless a packet handed on holds the connection anew. */
+    private void release(ChannelHandlerContext ctx, Connection connection) {
+        if (!ctx.channel().isActive()) {
+            releaseHeld(connection);
             return;
         }
         java.util.ArrayDeque<Object> held = connection.held;
@@ -406,6 +426,53 @@ final class MqttGate extends ChannelDuplexHandler {
                     MqttMessageIdVariableHeader.from(packetId)));
         }
         return true;
+    }
+
+    /** A CONNACK that Moquette writes: once Moquette counts the connection as connected, what was held goes on. */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) throws Exception {
+        Connection connection = ctx.channel().attr(CONNECTION).get();
+        if (msg instanceof MqttConnAckMessage && connection != null && connection.awaitingConnack) {
+            connection.awaitingConnack = false;
+            long giveUp = System.nanoTime() + connectTimeoutMillis * 1_000_000L;
+            promise.addListener(written -> releaseOnceConnected(ctx, connection, giveUp));
+        }
+        super.write(ctx, msg, promise);
+    }
+
+    /**
+     * Moquette sets its connected flag in its own listener of the CONNACK write, which it may add after the write has
+     * completed: watch the flag (every millisecond, within connect-timeout), not the write.
+     */
+    private void releaseOnceConnected(ChannelHandlerContext ctx, Connection connection, long giveUp) {
+        if (ctx.channel().isActive() && !moquetteConnected(ctx) && System.nanoTime() - giveUp < 0) {
+            ctx.executor().schedule(() -> releaseOnceConnected(ctx, connection, giveUp), 1, TimeUnit.MILLISECONDS);
+            return;
+        }
+        release(ctx, connection);
+    }
+
+    private static final AttributeKey<Object> MOQUETTE_CONNECTION = AttributeKey.valueOf("connection");
+    private static final Field MOQUETTE_CONNECTED = moquetteConnectedField();
+
+    /** {@code MQTTConnection.connected}, which Moquette 0.17 keeps on the channel under the attribute "connection". */
+    private static Field moquetteConnectedField() {
+        try {
+            Field field = Class.forName("io.moquette.broker.MQTTConnection").getDeclaredField("connected");
+            field.setAccessible(true);
+            return field;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("not Moquette 0.17's MQTTConnection: " + e, e);
+        }
+    }
+
+    private static boolean moquetteConnected(ChannelHandlerContext ctx) {
+        Object moquetteConnection = ctx.channel().attr(MOQUETTE_CONNECTION).get();
+        try {
+            return moquetteConnection != null && MOQUETTE_CONNECTED.getBoolean(moquetteConnection);
+        } catch (IllegalAccessException e) {
+            return true; // cannot happen (accessible since class initialization); never hold for ever
+        }
     }
 
     @Override

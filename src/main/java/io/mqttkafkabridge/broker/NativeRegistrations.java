@@ -19,6 +19,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * through it are not bound to that pool's class.</li>
  * <li><b>Reflection, {@link SessionQueues}</b>: the private fields it reads and replaces in Moquette's post office,
  * session loops, session registry, sessions and h2 queues ({@link SessionQueuesFields}).</li>
+ * <li><b>Reflection, {@link MqttGate}</b>: Moquette's private {@code MQTTConnection.connected} flag ({@link GateFields}).</li>
  * <li><b>Serialization, the {@code h2} session store</b>: Moquette opens the subscriptions map
  * ({@code String → Subscription}) and the retained-messages map ({@code Topic → RetainedMessage}) without a data type,
  * so MVStore's {@code ObjectDataType} writes and reads them with Java serialization. Registered: those classes and what
@@ -64,6 +65,11 @@ final class NativeRegistrations {
             "io.moquette.broker.SessionRegistry", "io.moquette.broker.Session", "io.moquette.persistence.H2PersistentQueue" },
             fields = true, methods = false)
     static final class SessionQueuesFields {
+    }
+
+    /** {@code MQTTConnection.connected}, which {@link MqttGate} reads before it hands on what followed a CONNECT. */
+    @RegisterForReflection(classNames = "io.moquette.broker.MQTTConnection", fields = true, methods = false)
+    static final class GateFields {
     }
 
     /** What MVStore's ObjectDataType serializes for Moquette's h2 store. */

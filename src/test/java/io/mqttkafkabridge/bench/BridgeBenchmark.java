@@ -504,7 +504,10 @@ public final class BridgeBenchmark {
         }
     }
 
-    /** Subscribes, trying again: Moquette 0.17 can drop a SUBSCRIBE read before its CONNACK write completed. */
+    /**
+     * Subscribes, trying again: Moquette 0.17 alone (the standalone baseline; the bridge holds such packets) drops a
+     * connection whose SUBSCRIBE it reads before its CONNACK write completed.
+     */
     private static void subscribe(Mqtt3AsyncClient client, String filter, MqttQos qos, java.util.function.Consumer<ByteBuffer> sink)
             throws Exception {
         Exception last = null;

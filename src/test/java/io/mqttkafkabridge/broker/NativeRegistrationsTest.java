@@ -93,7 +93,7 @@ class NativeRegistrationsTest {
     }
 
     @Test
-    void the_fields_session_queues_uses_exist_and_their_classes_are_registered() throws Exception {
+    void the_fields_session_queues_and_the_gate_use_exist_and_their_classes_are_registered() throws Exception {
         RegisterForReflection registration = NativeRegistrations.SessionQueuesFields.class.getAnnotation(RegisterForReflection.class);
         assertThat(registration.fields()).isTrue();
         assertThat(registration.classNames()).containsExactly(NativeRegistrations.SESSION_QUEUES_CLASSES);
@@ -111,6 +111,9 @@ class NativeRegistrationsTest {
             {"io.moquette.persistence.H2PersistentQueue", "head", "java.util.concurrent.atomic.AtomicLong"},
             {"io.moquette.persistence.H2PersistentQueue", "tail", "java.util.concurrent.atomic.AtomicLong"},
         };
+        assertThat(NativeRegistrations.GateFields.class.getAnnotation(RegisterForReflection.class).classNames())
+                .containsExactly("io.moquette.broker.MQTTConnection");
+        assertThat(Class.forName("io.moquette.broker.MQTTConnection").getDeclaredField("connected").getType()).isEqualTo(boolean.class);
         for (Object[] f : fields) {
             assertThat(Class.forName((String) f[0]).getDeclaredField((String) f[1]).getType().getName()).as(f[0] + "." + f[1])
                     .isEqualTo(f[2]);

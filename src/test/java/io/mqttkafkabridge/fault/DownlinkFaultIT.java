@@ -36,27 +36,15 @@ class DownlinkFaultIT {
                 .env("MP_MESSAGING_INCOMING_DOWNLINK_AUTO_OFFSET_RESET", "earliest");
     }
 
-    /**
-     * Connects and subscribes to {@code cmd/#}, trying again as a device would: Moquette 0.17 marks a connection
-     * CONNECTED only once its CONNACK write completes, and drops one whose SUBSCRIBE is read before that (README,
-     * Limitations).
-     */
+    /** Connects and subscribes to {@code cmd/#}. */
     private static Mqtt3AsyncClient subscriber(int port, Set<Integer> received) throws Exception {
-        Exception last = null;
-        for (int attempt = 0; attempt < 3; attempt++) {
-            Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3()
-                    .identifier("sub-" + port + "-" + System.nanoTime()).serverHost("127.0.0.1").serverPort(port).buildAsync();
-            try {
-                client.connect().get(10, TimeUnit.SECONDS);
-                client.subscribeWith().topicFilter("cmd/#").qos(MqttQos.AT_LEAST_ONCE)
-                        .callback(p -> received.add(Integer.parseInt(new String(p.getPayloadAsBytes(), StandardCharsets.US_ASCII))))
-                        .send().get(10, TimeUnit.SECONDS);
-                return client;
-            } catch (java.util.concurrent.ExecutionException e) {
-                last = e;
-            }
-        }
-        throw last;
+        Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3()
+                .identifier("sub-" + port + "-" + System.nanoTime()).serverHost("127.0.0.1").serverPort(port).buildAsync();
+        client.connect().get(10, TimeUnit.SECONDS);
+        client.subscribeWith().topicFilter("cmd/#").qos(MqttQos.AT_LEAST_ONCE)
+                .callback(p -> received.add(Integer.parseInt(new String(p.getPayloadAsBytes(), StandardCharsets.US_ASCII))))
+                .send().get(10, TimeUnit.SECONDS);
+        return client;
     }
 
     private static KafkaProducer<String, String> producer(KafkaProcess kafka) {

@@ -71,6 +71,24 @@ class ConformanceTest {
     }
 
     @Test
+    void packets_sent_right_after_connect_before_the_connack_are_served() throws Exception {
+        // MQTT 3.1.4: "Clients are allowed to send further Control Packets immediately after sending a CONNECT". Moquette
+        // 0.17 alone drops a connection whose SUBSCRIBE it reads before its CONNACK write completed; here CONNECT and
+        // SUBSCRIBE arrive in one TCP segment
+        String id = unique("eager");
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port())) {
+            socket.setSoTimeout(10_000);
+            java.io.ByteArrayOutputStream both = new java.io.ByteArrayOutputStream();
+            both.writeBytes(PersistentSessionTest.RawMqtt.connectPacket(id, true));
+            both.writeBytes(PersistentSessionTest.RawMqtt.subscribePacket("conformance/eager/" + id));
+            socket.getOutputStream().write(both.toByteArray());
+            PersistentSessionTest.RawMqtt.connackSessionPresent(socket);
+            byte[] suback = PersistentSessionTest.RawMqtt.read(socket, 0x90);
+            assertThat(suback[2]).as("granted QoS").isEqualTo((byte) 1);
+        }
+    }
+
+    @Test
     void nothing_is_ever_published_to_a_dollar_topic_so_wildcard_subscriptions_never_see_one() throws Exception {
         // MQTT 4.7.2: '#' and '+/...' must not match topics starting with '$'. Moquette's matching does not exclude
         // them, so the bridge lets nobody publish there: devices (ACL layer, see BrokerSecurityTest), the REST API and

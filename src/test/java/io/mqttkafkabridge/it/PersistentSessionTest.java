@@ -174,23 +174,37 @@ class PersistentSessionTest {
         record Publish(int packetId, String payload) {
         }
 
-        /** CONNECT; returns CONNACK's session-present flag. */
-        static boolean connect(java.net.Socket socket, String clientId, boolean clean) throws java.io.IOException {
+        static byte[] connectPacket(String clientId, boolean clean) {
             java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
             body.writeBytes(new byte[] {0, 4, 'M', 'Q', 'T', 'T', 4, (byte) (clean ? 0x02 : 0x00), 0, 60});
             HostileClientsTest.string(body, clientId);
-            socket.getOutputStream().write(HostileClientsTest.packet(0x10, body.toByteArray()));
+            return HostileClientsTest.packet(0x10, body.toByteArray());
+        }
+
+        /** SUBSCRIBE to one filter at QoS 1, packet id 1. */
+        static byte[] subscribePacket(String filter) {
+            java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+            body.writeBytes(new byte[] {0, 1});
+            HostileClientsTest.string(body, filter);
+            body.write(1);
+            return HostileClientsTest.packet(0x82, body.toByteArray());
+        }
+
+        /** CONNECT; returns CONNACK's session-present flag. */
+        static boolean connect(java.net.Socket socket, String clientId, boolean clean) throws java.io.IOException {
+            socket.getOutputStream().write(connectPacket(clientId, clean));
+            return connackSessionPresent(socket);
+        }
+
+        /** Reads a CONNACK, which must accept; returns its session-present flag. */
+        static boolean connackSessionPresent(java.net.Socket socket) throws java.io.IOException {
             byte[] connack = read(socket, 0x20);
             assertThat(connack[1]).as("CONNACK return code").isZero();
             return (connack[0] & 1) == 1;
         }
 
         static void subscribe(java.net.Socket socket, String filter) throws java.io.IOException {
-            java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
-            body.writeBytes(new byte[] {0, 1});
-            HostileClientsTest.string(body, filter);
-            body.write(1);
-            socket.getOutputStream().write(HostileClientsTest.packet(0x82, body.toByteArray()));
+            socket.getOutputStream().write(subscribePacket(filter));
             read(socket, 0x90);
         }
 
@@ -211,7 +225,7 @@ class PersistentSessionTest {
         }
 
         /** The body of the next packet, which must be of the given type (flags ignored). */
-        private static byte[] read(java.net.Socket socket, int type) throws java.io.IOException {
+        static byte[] read(java.net.Socket socket, int type) throws java.io.IOException {
             java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
             int header = in.readUnsignedByte();
             int length = 0;
