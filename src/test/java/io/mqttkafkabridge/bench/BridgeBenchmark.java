@@ -153,10 +153,21 @@ public final class BridgeBenchmark {
         return String.format(Locale.ROOT, "%,.0f msg/s", perSecond);
     }
 
+    /** The heap, and {@code -Dbench.jvm=-XX:...,...}: extra options of the bridge's JVM, to try one. */
+    private static String[] jvmOptions() {
+        List<String> options = new ArrayList<>(List.of(BRIDGE_HEAP));
+        for (String option : System.getProperty("bench.jvm", "").split(",")) {
+            if (!option.isBlank()) {
+                options.add(option);
+            }
+        }
+        return options.toArray(String[]::new);
+    }
+
     private BridgeProcess bridge(KafkaProcess kafka, String name) throws IOException {
         BridgeProcess bridge = new BridgeProcess(Files.createDirectories(dir.resolve(name + "-" + System.nanoTime())), kafka.bootstrapServers(),
                 "bench-up")
-                .jvmOptions(BRIDGE_HEAP)
+                .jvmOptions(jvmOptions())
                 .env("BRIDGE_BROKER_CONNECT_RATE_PER_ADDRESS", "1000000")
                 .env("BRIDGE_DOWNLINK_ROUTES_BENCH_KAFKA_TOPIC", "bench-down")
                 .env("BRIDGE_DOWNLINK_ROUTES_BENCH_MQTT_TOPIC", "down/{key}")
@@ -192,8 +203,8 @@ public final class BridgeBenchmark {
         List<Mqtt3AsyncClient> publishers = clients(bridge.mqttPort(), "up", PUBLISHERS);
         IntFunction<String> topic = p -> "load/dev" + p + "/data";
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka)) {
-            // warm-up: the JIT compiles the hot path
-            uplinkBurst(publishers, topic, THROUGHPUT_MESSAGES / PUBLISHERS / 4, MqttQos.AT_LEAST_ONCE, consumer);
+            // warm-up, the same run as the one kept: the JIT compiles the hot path (the pub → sub baselines get the same)
+            uplinkBurst(publishers, topic, THROUGHPUT_MESSAGES / PUBLISHERS, MqttQos.AT_LEAST_ONCE, consumer);
             for (MqttQos qos : List.of(MqttQos.AT_LEAST_ONCE, MqttQos.AT_MOST_ONCE)) {
                 double perSecond = uplinkBurst(publishers, topic, THROUGHPUT_MESSAGES / PUBLISHERS, qos, consumer);
                 result[qos.getCode()] = perSecond;
