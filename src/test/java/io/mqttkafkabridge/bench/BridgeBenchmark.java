@@ -48,6 +48,7 @@ public final class BridgeBenchmark {
     private static final int THROUGHPUT_MESSAGES = QUICK ? 40_000 : 400_000;
     private static final int LATENCY_RATE = 5_000;
     private static final int LATENCY_SECONDS = QUICK ? 4 : 20;
+    private static final int LATENCY_WARMUP_SECONDS = QUICK ? 2 : 5;
     private static final int CONNECTIONS = QUICK ? 1_000 : 10_000;
     private static final Duration PHASE = Duration.ofMinutes(2);
     /** {@code -Dbench.phases=latency,connections}: only those (ready, uplink, latency, downlink, profile, connections, baselines). */
@@ -244,8 +245,24 @@ public final class BridgeBenchmark {
 
     private void uplinkLatency(BridgeProcess bridge, KafkaProcess kafka) throws Exception {
         int devices = 10;
-        int perDevice = LATENCY_RATE * LATENCY_SECONDS / devices;
         List<Mqtt3AsyncClient> publishers = clients(bridge.mqttPort(), "lat", devices);
+        // a warm-up run at the same rate, not measured: on a fresh bridge the first records wait for the topic's
+        // metadata and the JIT (a stall of about a second), and this JVM's Kafka consumer has its own to warm up
+        pacedIntoKafka(kafka, publishers, LATENCY_WARMUP_SECONDS);
+        MqttLoad.Received received = pacedIntoKafka(kafka, publishers, LATENCY_SECONDS);
+        disconnect(publishers);
+        double[] p = received.percentilesMillis(0);
+        System.out.println("LATENCY slowest ms (and how many over 10 ms) per second: " + received.maxima(LATENCY_RATE));
+        row(String.format(Locale.ROOT, "uplink latency at %,d msg/s QoS 1, device publish → readable in Kafka: p50 / p99 / p99.9 / max",
+                LATENCY_RATE), String.format(Locale.ROOT, "%.1f / %.1f / %.1f / %.1f ms", p[0], p[1], p[2], p[3]), "p99 < 10 ms",
+                p[1] < 10);
+    }
+
+    /** {@link #LATENCY_RATE} msg/s QoS 1 for {@code seconds}, read back from Kafka as they arrive. */
+    private static MqttLoad.Received pacedIntoKafka(KafkaProcess kafka, List<Mqtt3AsyncClient> publishers, int seconds)
+            throws Exception {
+        int devices = publishers.size();
+        int perDevice = LATENCY_RATE * seconds / devices;
         MqttLoad.Received received = new MqttLoad.Received(devices, perDevice, true);
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka)) {
             Map<TopicPartition, Long> from = KafkaTopics.endOffsets(consumer, "bench-up");
@@ -256,11 +273,7 @@ public final class BridgeBenchmark {
             MqttLoad.paced(publishers, p -> "load/lat" + p + "/data", perDevice, LATENCY_RATE, MqttQos.AT_LEAST_ONCE);
             reader.join(PHASE.toMillis());
         }
-        disconnect(publishers);
-        double[] p = received.percentilesMillis(LATENCY_RATE); // the first second is warm-up
-        row(String.format(Locale.ROOT, "uplink latency at %,d msg/s QoS 1, device publish → readable in Kafka: p50 / p99 / p99.9 / max",
-                LATENCY_RATE), String.format(Locale.ROOT, "%.1f / %.1f / %.1f / %.1f ms", p[0], p[1], p[2], p[3]), "p99 < 10 ms",
-                p[1] < 10);
+        return received;
     }
 
     // ---------------------------------------------------------------------------------------------- downlink
@@ -485,12 +498,12 @@ public final class BridgeBenchmark {
         Processes.Result result = Processes.run(List.of(Processes.java(), "-Xmx512m", "-cp", Processes.classpath(),
                 "org.apache.kafka.tools.ProducerPerformance", "--topic", "bench-producer-perf", "--num-records", Integer.toString(records),
                 "--record-size", Integer.toString(MqttLoad.PAYLOAD_BYTES), "--throughput", "-1", "--producer-props",
-                "bootstrap.servers=" + kafka.bootstrapServers(), "acks=all", "enable.idempotence=true", "linger.ms=5",
+                "bootstrap.servers=" + kafka.bootstrapServers(), "acks=all", "enable.idempotence=true", "linger.ms=2",
                 "compression.type=lz4"), dir, PHASE);
         String summary = result.output().lines().filter(l -> l.contains("records sent")).reduce((a, b) -> b)
                 .orElseThrow(() -> new IllegalStateException("ProducerPerformance printed no summary:\n" + result.output()));
         double perSecond = Double.parseDouble(summary.replaceAll(".*records sent, ([0-9.]+) records/sec.*", "$1"));
-        row("Kafka ProducerPerformance, 100-byte records, acks=all, idempotent, linger.ms=5, lz4 (baseline)", rate(perSecond), "", null);
+        row("Kafka ProducerPerformance, 100-byte records, acks=all, idempotent, linger.ms=2, lz4 (baseline)", rate(perSecond), "", null);
         notes.add("ProducerPerformance: " + summary.trim());
         return perSecond;
     }

@@ -124,6 +124,21 @@ public final class MqttLoad {
             return lastAt;
         }
 
+        /** The slowest latency in ms of each run of {@code window} messages, in arrival order: spikes or a spread tail. */
+        synchronized String maxima(int window) {
+            StringBuilder out = new StringBuilder();
+            for (int from = 0; from < latencyCount; from += window) {
+                long max = 0;
+                int over = 0;
+                for (int i = from; i < Math.min(latencyCount, from + window); i++) {
+                    max = Math.max(max, latencies[i]);
+                    over += latencies[i] > 10_000_000L ? 1 : 0;
+                }
+                out.append(String.format(java.util.Locale.ROOT, " %.1f(%d)", max / 1e6, over));
+            }
+            return out.toString().trim();
+        }
+
         /** Latency percentiles in ms, {p50, p99, p99.9, max}, of the messages after the first {@code skip}. */
         synchronized double[] percentilesMillis(int skip) {
             long[] sorted = java.util.Arrays.copyOfRange(latencies, Math.min(skip, latencyCount), latencyCount);
