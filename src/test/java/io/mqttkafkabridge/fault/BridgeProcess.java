@@ -15,11 +15,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The packaged bridge ({@code target/quarkus-app/quarkus-run.jar}) in its own JVM, configured only by environment
- * variables, as in a container: one uplink route {@code load/+/data -> <topic>} keyed by the device id.
+ * variables, as in a container: one uplink route {@code load/+/data -> <topic>} keyed by the device id. Launched as
+ * the README says, with the class-data archive the package phase wrote, when there is one.
  */
 public final class BridgeProcess implements AutoCloseable {
 
-    static final String HEAP = "-Xmx160m";
+    public static final String HEAP = "-Xmx160m";
+    /** In {@code target/quarkus-app}, written by {@code build/AppCdsTraining} in the package phase. */
+    public static final String APP_CDS_ARCHIVE = "app-cds.jsa";
+    private static final Path APP = Paths.get("target", "quarkus-app").toAbsolutePath();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private final Path dir;
@@ -27,6 +31,7 @@ public final class BridgeProcess implements AutoCloseable {
     private final int mqttPort = Processes.freePort();
     private final int httpPort = Processes.freePort();
     private List<String> jvmOptions = List.of(HEAP);
+    private boolean classDataArchive = true;
     private int starts;
     private Process process;
     private Path log;
@@ -39,7 +44,7 @@ public final class BridgeProcess implements AutoCloseable {
         env.put("BRIDGE_BROKER_WEBSOCKET_PORT", Integer.toString(Processes.freePort()));
         env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
         env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
-        env.put("BRIDGE_BROKER_DATA_PATH", dir.resolve("data").toString());
+        env.put("BRIDGE_BROKER_DATA_PATH", dir.resolve("data").toAbsolutePath().toString());
         env.put("BRIDGE_UPLINK_ROUTES_LOAD_MQTT_FILTER", "load/+/data");
         env.put("BRIDGE_UPLINK_ROUTES_LOAD_KAFKA_TOPIC", topic);
         env.put("BRIDGE_UPLINK_ROUTES_LOAD_KEY", "topic-level:1");
@@ -55,6 +60,12 @@ public final class BridgeProcess implements AutoCloseable {
     /** JVM options for the next start, instead of {@value #HEAP}. */
     public BridgeProcess jvmOptions(String... options) {
         jvmOptions = List.of(options);
+        return this;
+    }
+
+    /** Whether the next start maps {@value #APP_CDS_ARCHIVE} (when the package phase wrote one); by default it does. */
+    public BridgeProcess classDataArchive(boolean use) {
+        classDataArchive = use;
         return this;
     }
 
@@ -116,7 +127,10 @@ public final class BridgeProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Processes.java());
         command.addAll(jvmOptions);
-        command.addAll(List.of("-jar", Paths.get("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().toString()));
+        if (classDataArchive && java.nio.file.Files.exists(APP.resolve(APP_CDS_ARCHIVE))) {
+            command.add("-XX:SharedArchiveFile=" + APP.resolve(APP_CDS_ARCHIVE));
+        }
+        command.addAll(List.of("-jar", APP.resolve("quarkus-run.jar").toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(env);
         process = builder.start();
@@ -139,7 +153,7 @@ public final class BridgeProcess implements AutoCloseable {
     }
 
     /** The log file of the current (or last) start. */
-    Path logFile() {
+    public Path logFile() {
         return log;
     }
 

@@ -50,4 +50,25 @@ class PackagedApplicationIT {
                 || jar.startsWith("com.bugsnag.")
                 || jar.contains("netty-transport-native-epoll"));
     }
+
+    /**
+     * The class-data archive of the package phase's training run maps for the packaged jar (-Xshare:on makes the JVM
+     * fail instead of ignoring an archive that does not fit), and holds the bridge's own classes and its libraries'.
+     */
+    @Test
+    void the_class_data_archive_fits_the_packaged_jar() throws Exception {
+        Path archive = APP.resolve("app-cds.jsa").toAbsolutePath();
+        assertThat(archive).isRegularFile();
+        Path classes = Files.createTempFile("app-cds-classes", ".txt");
+        Process jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:on",
+                "-XX:SharedArchiveFile=" + archive, "-XX:+PrintSharedArchiveAndExit",
+                "-cp", APP.resolve("quarkus-run.jar").toAbsolutePath().toString())
+                .redirectErrorStream(true).redirectOutput(classes.toFile()).start();
+        assertThat(jvm.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        String listing = Files.readString(classes);
+        assertThat(jvm.exitValue()).as(listing.lines().limit(20).reduce("", (a, b) -> a + b + "\n")).isZero();
+        assertThat(listing).contains("io.mqttkafkabridge.broker.MqttGate", "io.moquette.broker.Server",
+                "org.apache.kafka.clients.producer.KafkaProducer");
+        Files.delete(classes);
+    }
 }
