@@ -66,7 +66,13 @@ public final class BridgeBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        new BridgeBenchmark(Processes.scratchDir("bench")).run();
+        try {
+            new BridgeBenchmark(Processes.scratchDir("bench")).run();
+        } catch (Throwable failure) {
+            // exec:java would report it only after the load generator's non-daemon threads ended, which they may not
+            failure.printStackTrace();
+            System.exit(1);
+        }
     }
 
     private void run() throws Exception {
