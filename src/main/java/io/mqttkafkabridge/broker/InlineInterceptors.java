@@ -24,11 +24,8 @@ final class InlineInterceptors {
     /** @return false when this Moquette version has a different inside; the broker then keeps its thread pool */
     static boolean install(Server server) {
         try {
-            Field interceptorField = Server.class.getDeclaredField("interceptor");
-            interceptorField.setAccessible(true);
-            Object interceptor = interceptorField.get(server);
-            Field executorField = interceptor.getClass().getDeclaredField("executor");
-            executorField.setAccessible(true);
+            Object interceptor = MoquetteFields.field(Server.class, "interceptor").get(server);
+            Field executorField = MoquetteFields.field(interceptor.getClass(), "executor");
             ExecutorService pool = (ExecutorService) executorField.get(interceptor);
             executorField.set(interceptor, new CallerRuns());
             pool.shutdown();

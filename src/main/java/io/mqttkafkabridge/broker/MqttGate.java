@@ -113,12 +113,8 @@ final class MqttGate extends ChannelDuplexHandler {
     /** Puts the gate into Moquette's pipeline of every new connection (its optional metrics handler slot). */
     static boolean install(Server moquette, MqttGate gate) {
         try {
-            Field acceptorField = Server.class.getDeclaredField("acceptor");
-            acceptorField.setAccessible(true);
-            Object acceptor = acceptorField.get(moquette);
-            Field metrics = acceptor.getClass().getDeclaredField("metrics");
-            metrics.setAccessible(true);
-            metrics.set(acceptor, Optional.<ChannelInboundHandler>of(gate));
+            Object acceptor = MoquetteFields.field(Server.class, "acceptor").get(moquette);
+            MoquetteFields.field(acceptor.getClass(), "metrics").set(acceptor, Optional.<ChannelInboundHandler>of(gate));
             return true;
         } catch (ReflectiveOperationException | RuntimeException e) {
             return false;
@@ -458,9 +454,7 @@ final class MqttGate extends ChannelDuplexHandler {
     /** {@code MQTTConnection.connected}, which Moquette 0.17 keeps on the channel under the attribute "connection". */
     private static Field moquetteConnectedField() {
         try {
-            Field field = Class.forName("io.moquette.broker.MQTTConnection").getDeclaredField("connected");
-            field.setAccessible(true);
-            return field;
+            return MoquetteFields.field(Class.forName("io.moquette.broker.MQTTConnection"), "connected");
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("not Moquette 0.17's MQTTConnection: " + e, e);
         }

@@ -1,5 +1,7 @@
 package io.mqttkafkabridge.broker;
 
+import static io.mqttkafkabridge.broker.MoquetteFields.field;
+
 import java.lang.reflect.Field;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -292,11 +294,5 @@ final class SessionQueues {
         } catch (ReflectiveOperationException | ClassCastException e) {
             return 0;
         }
-    }
-
-    private static Field field(Class<?> type, String name) throws NoSuchFieldException {
-        Field field = type.getDeclaredField(name);
-        field.setAccessible(true);
-        return field;
     }
 }
