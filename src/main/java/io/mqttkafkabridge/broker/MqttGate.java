@@ -253,12 +253,16 @@ final class MqttGate extends ChannelDuplexHandler {
     private void pause(ChannelHandlerContext ctx, Connection connection) {
         hold(ctx, connection);
         paused.increment();
-        ctx.executor().schedule(() -> resume(ctx, connection), 1, TimeUnit.MILLISECONDS);
+        ctx.executor().schedule(() -> releaseWhenDone(ctx, connection, sessionQueues::stillCongested), 1, TimeUnit.MILLISECONDS);
     }
 
-    private void resume(ChannelHandlerContext ctx, Connection connection) {
-        if (sessionQueues.stillCongested() && ctx.channel().isActive()) {
-            ctx.executor().schedule(() -> resume(ctx, connection), 1, TimeUnit.MILLISECONDS);
+    /**
+     * Checks {@code waiting} every millisecond on the connection's event loop, and {@linkplain #release releases} what
+     * was held once it is false (or the connection has closed).
+     */
+    private void releaseWhenDone(ChannelHandlerContext ctx, Connection connection, java.util.function.BooleanSupplier waiting) {
+        if (ctx.channel().isActive() && waiting.getAsBoolean()) {
+            ctx.executor().schedule(() -> releaseWhenDone(ctx, connection, waiting), 1, TimeUnit.MILLISECONDS);
             return;
         }
         release(ctx, connection);
@@ -430,22 +434,13 @@ final class MqttGate extends ChannelDuplexHandler {
         Connection connection = ctx.channel().attr(CONNECTION).get();
         if (msg instanceof MqttConnAckMessage && connection != null && connection.awaitingConnack) {
             connection.awaitingConnack = false;
+            // Moquette sets its connected flag in its own listener of the CONNACK write, which it may add after the
+            // write has completed: watch the flag (within connect-timeout), not the write
             long giveUp = System.nanoTime() + connectTimeoutMillis * 1_000_000L;
-            promise.addListener(written -> releaseOnceConnected(ctx, connection, giveUp));
+            promise.addListener(written -> releaseWhenDone(ctx, connection,
+                    () -> !moquetteConnected(ctx) && System.nanoTime() - giveUp < 0));
         }
         super.write(ctx, msg, promise);
-    }
-
-    /**
-     * Moquette sets its connected flag in its own listener of the CONNACK write, which it may add after the write has
-     * completed: watch the flag (every millisecond, within connect-timeout), not the write.
-     */
-    private void releaseOnceConnected(ChannelHandlerContext ctx, Connection connection, long giveUp) {
-        if (ctx.channel().isActive() && !moquetteConnected(ctx) && System.nanoTime() - giveUp < 0) {
-            ctx.executor().schedule(() -> releaseOnceConnected(ctx, connection, giveUp), 1, TimeUnit.MILLISECONDS);
-            return;
-        }
-        release(ctx, connection);
     }
 
     private static final AttributeKey<Object> MOQUETTE_CONNECTION = AttributeKey.valueOf("connection");
