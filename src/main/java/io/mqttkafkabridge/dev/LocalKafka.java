@@ -45,6 +45,11 @@ public final class LocalKafka implements AutoCloseable {
     public static LocalKafka start(Path dir, int port) throws Exception {
         int clientPort = port == 0 ? freePort() : port;
         int controllerPort = freePort();
+        while (controllerPort == clientPort) {
+            // the client port was given (or picked) but is not bound yet: the system may hand out the same one again,
+            // and Kafka refuses two listeners on one port
+            controllerPort = freePort();
+        }
         Files.createDirectories(dir);
         Path logs = dir.resolve("logs");
         Properties props = new Properties();
