@@ -1,7 +1,5 @@
 package io.mqttkafkabridge.broker;
 
-import java.util.function.BooleanSupplier;
-
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.moquette.broker.security.IAuthenticator;
@@ -18,22 +16,22 @@ import io.mqttkafkabridge.security.MqttAccess;
  * <ul>
  * <li>{@link #checkValid}: the password file ({@link MqttAccess}). {@link MqttGate} has normally answered the
  * CONNECT already, with the precise CONNACK; this is the second line.</li>
- * <li>{@link #canRead}: SUBSCRIBE, once per filter; false gives SUBACK 0x80 for that filter. Moquette checks
- * subscriptions only (not each delivery), so the decision covers the whole filter.</li>
- * <li>{@link #canWrite}: PUBLISH. Topics the policy denies are normally dropped by the gate before this; here they are
- * refused too. Publishing is also refused while the uplink journal is full: Moquette then sends no PUBACK, so the
- * device keeps the message and sends it again.</li>
+ * <li>{@link #canRead}: SUBSCRIBE, once per filter; false gives SUBACK 0x80 for that filter: a filter deeper than
+ * {@code bridge.broker.max-topic-levels}, or one that can match no topic the client may read. Each message is checked
+ * again at delivery ({@link DeliveryFilter}).</li>
+ * <li>{@link #canWrite}: PUBLISH. Topics the policy denies are dropped by the gate before this ({@link PublishPath},
+ * which also journals the publish and refuses it while the journal is full); here they are refused too.</li>
  * </ul>
  */
 final class BrokerSecurity implements IAuthenticator, IAuthorizatorPolicy {
 
-    private final BooleanSupplier acceptingPublishes;
     private final MqttAccess access;
+    private final int maxTopicLevels;
     private final Counter subscribeDenied;
 
-    BrokerSecurity(BooleanSupplier acceptingPublishes, MqttAccess access, MeterRegistry registry) {
-        this.acceptingPublishes = acceptingPublishes;
+    BrokerSecurity(MqttAccess access, int maxTopicLevels, MeterRegistry registry) {
         this.access = access;
+        this.maxTopicLevels = maxTopicLevels;
         this.subscribeDenied = Counter.builder(BridgeMetrics.MQTT_SUBSCRIBE_DENIED)
                 .description("SUBSCRIBE filters refused by the topic policy (SUBACK 0x80)").register(registry);
     }
@@ -41,7 +39,7 @@ final class BrokerSecurity implements IAuthenticator, IAuthorizatorPolicy {
     @Override
     public boolean checkValid(String clientId, String username, byte[] password) {
         try {
-            return username != null && username.equals(MqttGate.certificateUser())
+            return username != null && username.equals(Admission.certificateUser())
                     || access.login(username, password) == MqttAccess.Login.ACCEPTED;
         } catch (RuntimeException e) {
             return false;
@@ -51,8 +49,7 @@ final class BrokerSecurity implements IAuthenticator, IAuthorizatorPolicy {
     @Override
     public boolean canWrite(Topic topic, String user, String client) {
         try {
-            return topic.isValid() && access.publishDenial(topic.toString(), user, client).isEmpty()
-                    && acceptingPublishes.getAsBoolean();
+            return topic.isValid() && access.publishDenial(topic.toString(), user, client).isEmpty();
         } catch (RuntimeException e) {
             return false;
         }
@@ -61,7 +58,8 @@ final class BrokerSecurity implements IAuthenticator, IAuthorizatorPolicy {
     @Override
     public boolean canRead(Topic topic, String user, String client) {
         try {
-            if (topic.isValid() && access.maySubscribe(topic.toString(), user, client)) {
+            if (topic.isValid() && (maxTopicLevels <= 0 || topic.getTokens().size() <= maxTopicLevels)
+                    && access.maySubscribe(topic.toString(), user, client)) {
                 return true;
             }
             subscribeDenied.increment();

@@ -68,6 +68,8 @@ public class EmbeddedBroker {
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private volatile Server server;
     private volatile int port;
+    private volatile SessionLoops loops;
+    private volatile RetainedStore retained;
 
     EmbeddedBroker(BridgeConfig config, RouteTable routes, UplinkJournal uplink, MeterRegistry registry, MqttAccess access) {
         this.config = config.broker();
@@ -123,12 +125,24 @@ public class EmbeddedBroker {
 
     private Server startMoquette(Path dataPath, TlsContext tls) {
         Server moquette = new Server();
-        BrokerSecurity security = new BrokerSecurity(uplink::acceptingPublishes, access, registry);
+        BrokerSecurity security = new BrokerSecurity(access, config.maxTopicLevels(), registry);
         try {
-            moquette.startServer(MoquetteSettings.of(config, dataPath, allowAnonymous),
-                    List.of(new UplinkInterceptor(uplink, registry), clients), tls, security, security);
-            SessionQueues sessionQueues = SessionQueues.install(moquette, config.maxQueuedMessages(), registry);
-            if (!MqttGate.install(moquette, new MqttGate(access, config, registry, sessionQueues))) {
+            moquette.startServer(MoquetteSettings.of(config, dataPath, allowAnonymous), List.of(clients), tls, security,
+                    security);
+            SessionLoops sessionLoops = SessionLoops.install(moquette, config.sessionLoopStallTimeout().toMillis(), registry);
+            loops = sessionLoops;
+            SessionQueues sessionQueues = SessionQueues.install(moquette, sessionLoops, config.maxQueuedMessages(), registry);
+            RetainedStore retainedStore = RetainedStore.install(moquette);
+            retained = retainedStore;
+            GateOutcomes outcomes = new GateOutcomes(registry);
+            Admission admission = new Admission(access, config, outcomes);
+            MqttGate gate = new MqttGate(admission,
+                    new PublishPath(access, uplink::append, uplink::acceptingPublishes, retainedStore, outcomes,
+                            config.maxTopicLevels(), registry),
+                    new FlowControl(sessionQueues, admission.connectTimeoutMillis(), registry),
+                    new DeliveryFilter(access, retainedStore, MoquetteFields.subscriptions(moquette), registry),
+                    sessionQueues, outcomes, config.slowReaderTimeout().toMillis());
+            if (!MqttGate.install(moquette, gate)) {
                 throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
                         + "(a Moquette version other than 0.17?)");
             }
@@ -234,9 +248,19 @@ public class EmbeddedBroker {
         Server moquette = server;
         server = null;
         if (moquette != null) {
+            loops.close();
             moquette.stopServer();
             BridgeLog.LOG.brokerStopped();
         }
+    }
+
+    /**
+     * What keeps the broker from serving every client, for liveness: a session loop that has ended or is stuck in
+     * one command ({@code bridge.broker.session-loop-stall-timeout}); empty while all serve.
+     */
+    public java.util.Optional<String> sessionLoopProblem() {
+        SessionLoops current = loops;
+        return current == null ? java.util.Optional.empty() : current.problem();
     }
 
     /** The clients connected now, with their subscriptions. */
@@ -289,7 +313,8 @@ public class EmbeddedBroker {
     }
 
     /**
-     * Publishes into the broker as the bridge itself: subscribed devices receive it; the uplink does not see it.
+     * Publishes into the broker as the bridge itself: subscribed devices receive it; the uplink does not see it. A
+     * retained message is kept at any QoS ({@link RetainedStore}).
 
      * @throws IllegalStateException when the broker is not running
      */
@@ -297,6 +322,13 @@ public class EmbeddedBroker {
         Server moquette = server;
         if (moquette == null) {
             throw new IllegalStateException("The MQTT broker is not running");
+        }
+        if (retain) {
+            if (payload.length == 0) {
+                retained.clear(topic);
+            } else {
+                retained.keep(topic, qos, payload);
+            }
         }
         MqttFixedHeader fixed = new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.valueOf(qos), retain, 0);
         MqttPublishVariableHeader variable = new MqttPublishVariableHeader(topic, 0);

@@ -9,12 +9,12 @@ import java.util.concurrent.TimeUnit;
 import io.moquette.broker.Server;
 
 /**
- * Makes Moquette call the interceptors on the thread that handled the message, right after it queued the PUBACK,
- * instead of on its interceptor thread pool. Moquette 0.17 acknowledges a QoS 1 publish before any interceptor sees
- * it; with the pool, every publish waiting in the pool's queue is acknowledged but not yet journaled, so a crash loses
- * them. Inline, the journal append follows the PUBACK within microseconds, on the same thread, in the same order.
- * Moquette has no setting for this: the executor is replaced by reflection once, at start-up (the two fields are
- * registered for the native executable in {@link NativeRegistrations}).
+ * Makes Moquette call the interceptors (the bridge's {@link ClientTracker}) on the session loop that handled the
+ * event, instead of on its interceptor thread pool: a client is listed as connected, with its subscriptions, as soon as
+ * Moquette has answered it, and connect and disconnect of one client id are seen in their order. (The uplink journal
+ * no longer depends on it: {@link PublishPath} journals before Moquette acknowledges.) Moquette has no setting for
+ * this: the executor is replaced by reflection once, at start-up (the two fields are registered for the native
+ * executable in {@link NativeRegistrations}).
  */
 final class InlineInterceptors {
 

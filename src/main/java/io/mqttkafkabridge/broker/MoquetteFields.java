@@ -11,6 +11,17 @@ final class MoquetteFields {
     private MoquetteFields() {
     }
 
+    /** Moquette's subscription tree (thread-safe), from the post office of a started broker. */
+    static io.moquette.broker.subscriptions.ISubscriptionsDirectory subscriptions(io.moquette.broker.Server moquette) {
+        try {
+            Object postOffice = field(io.moquette.broker.Server.class, "dispatcher").get(moquette);
+            return (io.moquette.broker.subscriptions.ISubscriptionsDirectory) field(postOffice.getClass(), "subscriptions")
+                    .get(postOffice);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalStateException("cannot read Moquette's subscription tree (a Moquette version other than 0.17?): " + e, e);
+        }
+    }
+
     /** The declared field {@code name} of {@code type}, made accessible. */
     static Field field(Class<?> type, String name) throws NoSuchFieldException {
         Field field = type.getDeclaredField(name);

@@ -6,6 +6,7 @@ import java.lang.reflect.Field;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.Counter;
@@ -15,6 +16,14 @@ import io.moquette.broker.IQueueRepository;
 import io.moquette.broker.Server;
 import io.moquette.broker.SessionMessageQueue;
 import io.moquette.broker.SessionRegistry;
+import io.moquette.broker.subscriptions.ISubscriptionsDirectory;
+import io.moquette.broker.subscriptions.Subscription;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
+import io.netty.util.AttributeKey;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
 
@@ -47,24 +56,32 @@ final class SessionQueues {
 
     private static final Field SESSION_QUEUE;
     private static final Field INFLIGHT_WINDOW;
+    private static final Field SUBSCRIPTIONS;
+    private static final Field LAST_PACKET_ID;
+    /** Moquette 0.17 keeps its {@code MQTTConnection} on the channel under this attribute. */
+    private static final AttributeKey<Object> MOQUETTE_CONNECTION = AttributeKey.valueOf("connection");
     static {
         try {
             Class<?> session = Class.forName("io.moquette.broker.Session");
             SESSION_QUEUE = field(session, "sessionQueue");
             INFLIGHT_WINDOW = field(session, "inflightWindow");
+            SUBSCRIPTIONS = field(session, "subscriptions");
+            LAST_PACKET_ID = field(Class.forName("io.moquette.broker.MQTTConnection"), "lastPacketId");
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("not Moquette 0.17's Session: " + e, e);
         }
     }
 
+    private final SessionLoops loops;
     private final BlockingQueue<?>[] commandQueues;
     private final int limit;
     private final Counter dropped;
     private final AtomicLong queued = new AtomicLong();
-    private final ConcurrentMap<?, ?> pool;
+    private final ConcurrentMap<String, Object> pool;
 
-    private SessionQueues(BlockingQueue<?>[] commandQueues, ConcurrentMap<?, ?> pool, int limit, MeterRegistry registry) {
-        this.commandQueues = commandQueues;
+    private SessionQueues(SessionLoops loops, ConcurrentMap<String, Object> pool, int limit, MeterRegistry registry) {
+        this.loops = loops;
+        this.commandQueues = loops.queues();
         this.pool = pool;
         this.limit = limit;
         this.dropped = Counter.builder(BridgeMetrics.MQTT_QUEUE_DROPPED)
@@ -81,14 +98,17 @@ final class SessionQueues {
      * @param limit most messages one session may hold queued; 0 for no limit
      * @throws IllegalStateException when Moquette's internals are not those of 0.17
      */
-    static SessionQueues install(Server moquette, int limit, MeterRegistry registry) {
+    static SessionQueues install(Server moquette, SessionLoops loops, int limit, MeterRegistry registry) {
         try {
             Object postOffice = field(Server.class, "dispatcher").get(moquette);
-            Object loops = field(postOffice.getClass(), "sessionLoops").get(postOffice);
-            BlockingQueue<?>[] commandQueues = (BlockingQueue<?>[]) field(loops.getClass(), "sessionQueues").get(loops);
+            ISubscriptionsDirectory directory = (ISubscriptionsDirectory) field(postOffice.getClass(), "subscriptions").get(postOffice);
             SessionRegistry sessions = (SessionRegistry) field(Server.class, "sessions").get(moquette);
-            ConcurrentMap<?, ?> pool = (ConcurrentMap<?, ?>) field(SessionRegistry.class, "pool").get(sessions);
-            SessionQueues queues = new SessionQueues(commandQueues, pool, limit, registry);
+            Field poolField = field(SessionRegistry.class, "pool");
+            @SuppressWarnings("unchecked")
+            ConcurrentMap<String, Object> current = (ConcurrentMap<String, Object>) poolField.get(sessions);
+            SessionPool pool = current instanceof SessionPool installed ? installed : new SessionPool(current, directory);
+            poolField.set(sessions, pool);
+            SessionQueues queues = new SessionQueues(loops, pool, limit, registry);
 
             Field repositoryField = field(SessionRegistry.class, "queueRepository");
             IQueueRepository repository = (IQueueRepository) repositoryField.get(sessions);
@@ -131,6 +151,78 @@ final class SessionQueues {
             }
         }
         return false;
+    }
+
+    /**
+     * Sends a reconnected persistent session's unacknowledged messages again at once, with DUP=1 and their packet ids
+     * (PUBREL for QoS 2 messages the client has PUBREC'd), as MQTT-4.4.0-1 requires and Mosquitto does; Moquette 0.17
+     * waits for a 5 s timer. The new connection's packet ids then continue above the ones in flight, so that a new
+     * message does not reuse one. Runs on the session's loop right after Moquette's CONNECT command (which bound the
+     * session to {@code channel}, the new connection, and wrote the CONNACK), so before the new connection has sent
+     * anything: the window holds only what the old connection left unacknowledged.
+     */
+    void resendInflight(String clientId, Channel channel) {
+        loops.run(clientId, () -> {
+            Object session = pool.get(clientId);
+            Object connection = channel.attr(MOQUETTE_CONNECTION).get();
+            if (session == null || connection == null || !channel.isActive()) {
+                return;
+            }
+            try {
+                @SuppressWarnings("unchecked")
+                java.util.Map<Integer, SessionRegistry.EnqueuedMessage> window =
+                        (java.util.Map<Integer, SessionRegistry.EnqueuedMessage>) INFLIGHT_WINDOW.get(session);
+                if (window.isEmpty()) {
+                    return;
+                }
+                int highest = window.keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
+                ((AtomicInteger) LAST_PACKET_ID.get(connection)).accumulateAndGet(highest, Math::max);
+                for (var entry : new java.util.TreeMap<>(window).entrySet()) {
+                    if (entry.getValue() instanceof SessionRegistry.PublishedMessage message) {
+                        channel.write(new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, true,
+                                message.getPublishingQos(), false, 0), new MqttPublishVariableHeader(
+                                message.getTopic().toString(), entry.getKey()), message.getPayload().retainedDuplicate()));
+                    } else if (entry.getValue() instanceof SessionRegistry.PubRelMarker) {
+                        channel.write(PublishPath.ack(MqttMessageType.PUBREL, entry.getKey()));
+                    }
+                }
+                channel.flush();
+            } catch (IllegalAccessException e) {
+                // accessible since class initialization: cannot happen; Moquette's timer resends them
+            }
+        });
+    }
+
+    /**
+     * Moquette's session registry pool, which also takes an expired session's subscriptions out of the subscription
+     * tree: Moquette 0.17 removes the session only, and its filters keep matching (and costing) for ever. Sessions
+     * are removed from the pool only when they expire or are purged (a clean session, which Moquette unsubscribes
+     * first; doing it twice changes nothing). Runs on Moquette's expiry thread; an offline session's subscriptions do
+     * not change meanwhile.
+     */
+    private static final class SessionPool extends java.util.concurrent.ConcurrentHashMap<String, Object> {
+        private static final long serialVersionUID = 1L;
+        private final transient ISubscriptionsDirectory directory;
+
+        SessionPool(java.util.Map<String, Object> current, ISubscriptionsDirectory directory) {
+            super(current);
+            this.directory = directory;
+        }
+
+        @Override
+        public Object remove(Object clientId) {
+            Object session = super.remove(clientId);
+            if (session != null) {
+                try {
+                    for (Object subscription : ((java.util.Set<?>) SUBSCRIPTIONS.get(session)).toArray()) {
+                        directory.removeSubscription(((Subscription) subscription).getTopicFilter(), (String) clientId);
+                    }
+                } catch (IllegalAccessException | RuntimeException e) {
+                    // the session's own cleanup goes on; at worst its filters stay, as in Moquette alone
+                }
+            }
+            return session;
+        }
     }
 
     /** Moquette's queue repository, handing out bounded queues. */

@@ -88,6 +88,17 @@ public interface BridgeConfig {
         @WithDefault("30s")
         Duration slowReaderTimeout();
 
+        /**
+         * A session loop of the broker that runs one command for longer than this, or has ended, turns liveness DOWN
+         * (MKB0018) so that Kubernetes restarts the pod.
+         */
+        @WithDefault("5s")
+        Duration sessionLoopStallTimeout();
+
+        /** Most levels a topic name or filter may have (a deeper PUBLISH closes the connection, a deeper SUBSCRIBE filter gets 0x80), as Mosquitto's limit of 200; 0: no limit. */
+        @WithDefault("200")
+        int maxTopicLevels();
+
         /** MQTT over TLS; listens only when {@link #tlsCertFile()} is set. 0 picks a free port. */
         @WithDefault("8883")
         int tlsPort();

@@ -46,8 +46,8 @@ public interface BridgeLog extends BasicLogger {
     void sessionLoopError(@Cause Throwable cause);
 
     @LogMessage(level = WARN)
-    @Message(id = 7, value = "This Moquette version does not let the bridge journal publishes on the thread that "
-            + "acknowledged them; they are journaled from Moquette's interceptor pool, and a crash can lose the ones queued there")
+    @Message(id = 7, value = "This Moquette version does not let the bridge run its interceptors on the session loops; "
+            + "the client list is updated from Moquette's interceptor pool, a moment later")
     void interceptorsNotInline();
 
     @LogMessage(level = INFO)
@@ -170,6 +170,22 @@ public interface BridgeLog extends BasicLogger {
     @LogMessage(level = INFO)
     @Message(id = 16, value = "Session %s has room in its queue again; %d messages were dropped meanwhile")
     void sessionQueueRoom(String clientId, long dropped);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 17, value = "A command on MQTT session loop %s failed and was skipped; the loop goes on serving its clients: %s at %s (counted in mqtt_session_loop_failures_total; stack trace at DEBUG, MKB0020)")
+    void sessionLoopCommandFailed(String loop, String failure, String where);
+
+    @LogMessage(level = DEBUG)
+    @Message(id = 20, value = "Stack trace of the failed command on MQTT session loop %s")
+    void sessionLoopCommandTrace(String loop, @Cause Throwable cause);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 18, value = "MQTT session loop in trouble: %s; liveness is DOWN until it serves again")
+    void sessionLoopStalled(String problem);
+
+    @LogMessage(level = WARN)
+    @Message(id = 19, value = "MQTT session loop %s serves again")
+    void sessionLoopRecovered(String loop);
 
     @LogMessage(level = INFO)
     @Message(id = 600, value = "%s %s loaded: %d %s")

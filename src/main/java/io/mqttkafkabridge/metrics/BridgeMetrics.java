@@ -43,6 +43,12 @@ public class BridgeMetrics {
     public static final String MQTT_MESSAGES_RECEIVED = "mqtt.messages.received";
     /** {@code mqtt_messages_sent_total{qos}}: messages the bridge published into the broker (downlink, REST). */
     public static final String MQTT_MESSAGES_SENT = "mqtt.messages.sent";
+    /** {@code mqtt_session_loop_failures_total}: commands of Moquette's session loops that threw and were skipped. */
+    public static final String MQTT_SESSION_LOOP_FAILURES = "mqtt.session.loop.failures";
+    /** {@code mqtt_publish_duplicates_total}: QoS 2 PUBLISH packets resent with a packet id not yet released (answered, not delivered again). */
+    public static final String MQTT_PUBLISH_DUPLICATES = "mqtt.publish.duplicates";
+    /** {@code mqtt_delivery_denied_total}: messages not delivered to a subscriber that may not read their topic (ACL at delivery). */
+    public static final String MQTT_DELIVERY_DENIED = "mqtt.delivery.denied";
     /** {@code bridge_downlink_lag{topic,partition}}: records of a downlink partition not yet read. */
     public static final String DOWNLINK_LAG = "bridge.downlink.lag";
     /** {@code bridge_kafka_send_seconds}: histogram of producer hand-over to Kafka acknowledgement. */

@@ -19,9 +19,11 @@ import io.mqttkafkabridge.routing.TopicFilter;
  * its user name and {@code %c} by its client id; a pattern whose placeholder the client cannot fill (no user name,
  * or a value containing {@code +}, {@code #} or {@code /}) grants nothing;</li>
  * <li>what is not granted is denied, and {@code deny} wins over any grant;</li>
- * <li>PUBLISH needs write access to the topic; SUBSCRIBE needs read access covering the whole filter (Mosquitto 2:
- * {@code a/#} read does not allow subscribing to {@code #}), and no deny line may overlap it (where Mosquitto would
- * filter single messages, the whole subscription is refused: the broker checks subscriptions, not deliveries).</li>
+ * <li>PUBLISH needs write access to the topic;</li>
+ * <li>as in Mosquitto, read access is checked for each message when it is delivered ({@link #canRead}); a SUBSCRIBE is
+ * refused only when its filter can match no topic the client may read: no read line overlaps it, or a deny line covers
+ * it whole ({@link #canSubscribe}). So {@code topic deny secret/#} with {@code topic read #} grants a subscription to
+ * {@code #} that never delivers {@code secret/x}.</li>
  * </ul>
  * Immutable and thread-safe; never throws from the checks. Lines it cannot use are reported and left out.
  */
@@ -125,9 +127,17 @@ public final class AclFile {
         return decide(user, clientId, rule -> rule.matches(topic), (access, rule) -> access.writes() && rule.matches(topic));
     }
 
-    /** True when the client may subscribe to {@code filter}. */
+    /** True when the client may receive a message published to {@code topic} (a topic name). */
+    public boolean canRead(String topic, String user, String clientId) {
+        return decide(user, clientId, rule -> rule.matches(topic), (access, rule) -> access.reads() && rule.matches(topic));
+    }
+
+    /**
+     * True when {@code filter} may match a topic the client can read: some read line overlaps it and no deny line
+     * covers it whole. What it matches is then checked message by message ({@link #canRead}).
+     */
     public boolean canSubscribe(TopicFilter filter, String user, String clientId) {
-        return decide(user, clientId, rule -> rule.overlaps(filter), (access, rule) -> access.reads() && rule.covers(filter));
+        return decide(user, clientId, rule -> rule.covers(filter), (access, rule) -> access.reads() && rule.overlaps(filter));
     }
 
     /**

@@ -109,6 +109,16 @@ public class MqttAccess {
         }
     }
 
+    /** True when the client may receive a message published to {@code topic}; checked for each delivery. */
+    public boolean mayRead(String topic, String username, String clientId) {
+        AclFile rules = acl.current();
+        try {
+            return rules == null || rules.canRead(topic, username, clientId);
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** True when the client may subscribe to {@code filter} (a filter Moquette found valid). */
     public boolean maySubscribe(String filter, String username, String clientId) {
         AclFile rules = acl.current();

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -21,12 +20,12 @@ import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.routing.MqttPublication;
 
 /**
- * The bridge's handle on the uplink {@link Journal}: the broker's interceptor appends to it, the topic policy asks
- * it whether a publish may be accepted, the {@link UplinkDispatcher} reads it. Opened when first injected (at
+ * The bridge's handle on the uplink {@link Journal}: the broker's connection gate asks it whether a publish may be
+ * accepted and appends to it before the broker acknowledges, the {@link UplinkDispatcher} reads it. Opened when first injected (at
  * start-up, before the broker listens), closed after the channels have stopped.
  */
 @Singleton
-public class UplinkJournal implements Consumer<MqttPublication> {
+public class UplinkJournal {
 
     private final Journal journal;
     private final long margin;
@@ -50,7 +49,7 @@ public class UplinkJournal implements Consumer<MqttPublication> {
         refused = Counter.builder(BridgeMetrics.JOURNAL_REFUSED)
                 .description("Publishes refused (no PUBACK) because the uplink journal was full").register(registry);
         lost = Counter.builder(BridgeMetrics.JOURNAL_LOST)
-                .description("Acknowledged publishes that could not be written to the uplink journal").register(registry);
+                .description("Publishes that could not be written to the uplink journal (not acknowledged)").register(registry);
         Gauge.builder(BridgeMetrics.JOURNAL_ENTRIES, journal, Journal::pending)
                 .description("Journal entries not yet in Kafka").register(registry);
         Gauge.builder(BridgeMetrics.JOURNAL_BYTES, journal, Journal::bytes).baseUnit("bytes")
@@ -61,17 +60,22 @@ public class UplinkJournal implements Consumer<MqttPublication> {
                 journal.maxBytes(), config.journal().fsync().name().toLowerCase());
     }
 
-    /** Appends a publication the broker has acknowledged. Called on the broker's interceptor thread. */
-    @Override
-    public void accept(MqttPublication publication) {
+    /**
+     * Appends a publication before the broker acknowledges it. Called on the connection's Netty event loop.
+     *
+     * @return false when it could not be written (a disk error, logged and counted): the broker then does not
+     *         acknowledge it, so the device sends it again
+     */
+    public boolean append(MqttPublication publication) {
         try {
             journal.append(publication);
         } catch (IOException | RuntimeException e) {
             lost.increment();
             BridgeLog.LOG.journalAppendFailed(publication.topic(), e);
-            return;
+            return false;
         }
         onAppend.run();
+        return true;
     }
 
     /**

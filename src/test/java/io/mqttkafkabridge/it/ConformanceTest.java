@@ -103,6 +103,9 @@ class ConformanceTest {
             device.publishWith().topic("conformance/visible").payload(utf8("seen")).qos(MqttQos.AT_LEAST_ONCE).send();
             device.disconnect();
             Optional<Mqtt3Publish> first = received.receive(10, TimeUnit.SECONDS);
+            while (first.isPresent() && first.get().isRetain()) {
+                first = received.receive(10, TimeUnit.SECONDS); // what other tests retained comes first
+            }
             assertThat(first).isPresent();
             assertThat(first.get().getTopic().toString()).isEqualTo("conformance/visible");
         } finally {
@@ -123,12 +126,85 @@ class ConformanceTest {
         device.publishWith().topic(topic).payload(new byte[0]).qos(MqttQos.AT_LEAST_ONCE).retain(true).send();
         assertThat(firstMessageOnSubscribe(topic)).isEmpty();
 
-        // MQTT-3.3.1-7: a QoS 0 retained publish discards the message retained before it (Moquette does not keep the
-        // QoS 0 one, which the clause allows: "MAY choose to discard it at any time")
+        // MQTT-3.3.1-7: a QoS 0 retained publish replaces the message retained before it, and is kept, as Mosquitto
+        // keeps it (Moquette 0.17 alone discards it)
         device.publishWith().topic(topic).payload(utf8("kept again")).qos(MqttQos.AT_LEAST_ONCE).retain(true).send();
         device.publishWith().topic(topic).payload(utf8("qos 0")).qos(MqttQos.AT_MOST_ONCE).retain(true).send();
-        assertThat(firstMessageOnSubscribe(topic)).isNotEqualTo(Optional.of("kept again"));
+        assertThat(firstMessageOnSubscribe(topic)).contains("qos 0");
+        device.publishWith().topic(topic).payload(new byte[0]).qos(MqttQos.AT_MOST_ONCE).retain(true).send();
+        assertThat(firstMessageOnSubscribe(topic)).as("cleared by an empty QoS 0 retained publish").isEmpty();
         device.disconnect();
+    }
+
+    @Test
+    void a_message_sent_to_a_new_subscription_from_the_retained_store_has_retain_set_and_a_live_one_does_not() throws Exception {
+        // MQTT-3.3.1-8: RETAIN=1 on what a new subscription gets from the retained store; MQTT-3.3.1-9: RETAIN=0 on a
+        // message published while the subscription exists (Moquette 0.17 alone sends both with RETAIN=0)
+        String topic = "conformance/retain-flag/" + unique("t");
+        Mqtt3BlockingClient device = Devices.connect(port(), unique("retainer"), null);
+        device.publishWith().topic(topic).payload(utf8("stored")).qos(MqttQos.AT_LEAST_ONCE).retain(true).send();
+        Mqtt3BlockingClient subscriber = Devices.connect(port(), unique("late"), null);
+        try (Mqtt3BlockingClient.Mqtt3Publishes received = subscriber.publishes(MqttGlobalPublishFilter.ALL)) {
+            subscriber.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send();
+            Mqtt3Publish fromStore = received.receive(5, TimeUnit.SECONDS).orElseThrow();
+            assertThat(fromStore.isRetain()).as("RETAIN of the stored message").isTrue();
+            device.publishWith().topic(topic).payload(utf8("live")).qos(MqttQos.AT_LEAST_ONCE).retain(true).send();
+            Mqtt3Publish live = received.receive(5, TimeUnit.SECONDS).orElseThrow();
+            assertThat(new String(live.getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("live");
+            assertThat(live.isRetain()).as("RETAIN of a message published while subscribed").isFalse();
+        } finally {
+            subscriber.disconnect();
+            device.publishWith().topic(topic).payload(new byte[0]).qos(MqttQos.AT_LEAST_ONCE).retain(true).send();
+            device.disconnect();
+        }
+    }
+
+    @Test
+    void no_message_for_a_filter_arrives_after_its_unsuback() throws Exception {
+        // MQTT-3.10.4-2: after UNSUBSCRIBE the server stops adding messages for the filter; Mosquitto delivers none once
+        // the UNSUBACK is out. A publisher keeps sending QoS 1 while the subscriber unsubscribes.
+        String topic = "conformance/unsubscribe/" + unique("t");
+        Mqtt3AsyncClient subscriber = Devices.client(port(), unique("leaver")).buildAsync();
+        java.util.concurrent.atomic.AtomicBoolean unsubacked = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger before = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger after = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch flowing = new java.util.concurrent.CountDownLatch(200);
+        subscriber.publishes(MqttGlobalPublishFilter.ALL, p -> {
+            (unsubacked.get() ? after : before).incrementAndGet();
+            flowing.countDown();
+        });
+        subscriber.connectWith().cleanSession(true).send().get(10, TimeUnit.SECONDS);
+        subscriber.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send().get(10, TimeUnit.SECONDS);
+        Mqtt3AsyncClient publisher = Devices.client(port(), unique("talker")).buildAsync();
+        publisher.connectWith().cleanSession(true).send().get(10, TimeUnit.SECONDS);
+        java.util.concurrent.atomic.AtomicBoolean publishing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread load = new Thread(() -> {
+            java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(200);
+            for (int i = 0; i < 50_000 && publishing.get(); i++) {
+                try {
+                    if (!window.tryAcquire(5, TimeUnit.SECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                }
+                publisher.publishWith().topic(topic).payload(utf8("m" + i)).qos(MqttQos.AT_LEAST_ONCE).send()
+                        .whenComplete((ack, failure) -> window.release());
+            }
+        });
+        load.start();
+        try {
+            assertThat(flowing.await(10, TimeUnit.SECONDS)).as("messages flowing before the UNSUBSCRIBE").isTrue();
+            subscriber.unsubscribeWith().topicFilter(topic).send().thenRun(() -> unsubacked.set(true)).get(10, TimeUnit.SECONDS);
+            TimeUnit.MILLISECONDS.sleep(1_000);
+        } finally {
+            publishing.set(false);
+            load.join(10_000);
+            publisher.disconnect().get(10, TimeUnit.SECONDS);
+            subscriber.disconnect().get(10, TimeUnit.SECONDS);
+        }
+        assertThat(before.get()).isGreaterThanOrEqualTo(200);
+        assertThat(after.get()).as("messages received after the UNSUBACK").isZero();
     }
 
     private Optional<String> firstMessageOnSubscribe(String topic) throws InterruptedException {
@@ -162,8 +238,8 @@ class ConformanceTest {
         Mqtt3BlockingClient again = Devices.client(port(), id).buildBlocking();
         try (Mqtt3BlockingClient.Mqtt3Publishes received = again.publishes(MqttGlobalPublishFilter.ALL)) {
             assertThat(again.connectWith().cleanSession(false).send().isSessionPresent()).isTrue();
-            // Moquette resends from a 5 s timer, not at once
-            Optional<Mqtt3Publish> resent = received.receive(15, TimeUnit.SECONDS);
+            // at once, as Mosquitto does: well before Moquette 0.17's 5 s resend timer would
+            Optional<Mqtt3Publish> resent = received.receive(2, TimeUnit.SECONDS);
             assertThat(resent).as("the unacknowledged message, again").isPresent();
             assertThat(new String(resent.get().getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("important");
         } finally {

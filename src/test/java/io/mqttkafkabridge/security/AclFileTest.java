@@ -52,14 +52,32 @@ class AclFileTest {
     }
 
     @Test
-    void read_access_must_cover_the_whole_subscription_and_deny_wins() {
-        assertThat(sub("sensors/+/temp", "alice", "a1")).as("+ could be 'secret'").isFalse();
-        assertThat(sub("sensors/room1/temp", "alice", "a1")).isTrue();
-        assertThat(sub("#", "alice", "a1")).as("wider than sensors/#").isFalse();
-        assertThat(sub("sensors/secret/key", "alice", "a1")).isFalse();
-        assertThat(sub("sensors/#", "alice", "a1")).as("overlaps the denied sensors/secret/#").isFalse();
-        assertThat(sub("sensors/public/+", "alice", "a1")).isTrue();
+    void read_access_is_checked_per_message_and_a_subscription_is_refused_only_when_nothing_readable_can_match() {
+        // Mosquitto: each message is checked against the subscriber's read access at delivery; SUBACK 0x80 only for a
+        // filter that can match no topic the client may read
+        assertThat(sub("sensors/+/temp", "alice", "a1")).as("sensors/room1/temp is readable").isTrue();
+        assertThat(ACL.canRead("sensors/room1/temp", "alice", "a1")).isTrue();
+        assertThat(ACL.canRead("sensors/secret/temp", "alice", "a1")).as("deny wins at delivery").isFalse();
+        assertThat(sub("#", "alice", "a1")).as("overlaps what alice may read").isTrue();
+        assertThat(ACL.canRead("weather/today", "alice", "a1")).as("granted by no line").isFalse();
+        assertThat(sub("sensors/#", "alice", "a1")).isTrue();
+        assertThat(sub("sensors/secret/key", "alice", "a1")).as("covered whole by the deny line").isFalse();
+        assertThat(sub("sensors/secret/#", "alice", "a1")).as("covered whole by the deny line").isFalse();
+        assertThat(sub("weather/#", "alice", "a1")).as("no read line overlaps it").isFalse();
+        assertThat(sub("devices/bob/x/telemetry", "bob", "b1")).as("write only").isFalse();
         assertThat(ACL.canPublish("sensors/secret/key", "alice", "a1")).isFalse();
+    }
+
+    @Test
+    void a_client_id_or_user_name_with_wildcards_cannot_widen_a_pattern() {
+        // Moquette 0.18.1's fix: '%c' and '%u' filled with '+' or '#' would match every client's topics
+        assertThat(ACL.canPublish("clients/victim/out", null, "+")).isFalse();
+        assertThat(ACL.canPublish("clients/victim/out", null, "#")).isFalse();
+        assertThat(ACL.canRead("users/alice/in/mail", "+", "c1")).isFalse();
+        assertThat(ACL.canRead("users/alice/in/mail", "#", "c1")).isFalse();
+        assertThat(sub("users/+/in/#", "+", "c1")).isFalse();
+        assertThat(ACL.canRead("users/alice/in/mail", "alice", "c1")).as("the user's own inbox").isTrue();
+        assertThat(ACL.canPublish("clients/c7/out", null, "c7")).as("the client's own topic").isTrue();
     }
 
     @Test

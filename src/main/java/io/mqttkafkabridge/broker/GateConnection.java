@@ -1,0 +1,54 @@
+package io.mqttkafkabridge.broker;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.AttributeKey;
+
+/**
+ * What the gate knows about one MQTT connection, kept on its Netty channel. Read and written only on that channel's
+ * event loop, by {@link MqttGate} and the concerns it delegates to ({@link Admission}, {@link FlowControl},
+ * {@link PublishPath}, {@link DeliveryFilter}).
+ */
+final class GateConnection {
+
+    private static final AttributeKey<GateConnection> KEY = AttributeKey.valueOf("mqtt-kafka-bridge.connection");
+
+    /** The remote IP address, for log lines and the CONNECT rate. */
+    final String address;
+    /** A CONNECT was accepted and handed to Moquette. */
+    boolean connected;
+    /** Counted in {@code bridge.broker.max-connections}. */
+    boolean counted;
+    boolean cleanSession;
+    boolean publishDenialLogged;
+    String clientId;
+    String username;
+    /** The connect timeout, until the CONNECT comes. */
+    ScheduledFuture<?> deadline;
+    /**
+     * While reading is paused (broker behind, or CONNACK not yet written): what was decoded after the pause, in order,
+     * for Moquette once the pause ends ({@link FlowControl}).
+     */
+    ArrayDeque<Object> held;
+    /** The CONNECT went on to Moquette; its CONNACK has not been written yet. */
+    boolean awaitingConnack;
+    /** What the subscriber may receive ({@link DeliveryFilter}). */
+    final DeliveryFilter.Subscriptions subscriptions = new DeliveryFilter.Subscriptions();
+
+    private GateConnection(String address) {
+        this.address = address;
+    }
+
+    static GateConnection open(ChannelHandlerContext ctx, String address) {
+        GateConnection connection = new GateConnection(address);
+        ctx.channel().attr(KEY).set(connection);
+        return connection;
+    }
+
+    /** The connection's state, or null for a channel the gate did not see open. */
+    static GateConnection of(ChannelHandlerContext ctx) {
+        return ctx.channel().attr(KEY).get();
+    }
+}
