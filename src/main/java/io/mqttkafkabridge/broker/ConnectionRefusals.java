@@ -16,7 +16,8 @@ import io.mqttkafkabridge.metrics.BridgeMetrics;
  * Counts and logs the CONNECTs Moquette refuses. Moquette 0.17 has no hook for them: every refusal goes through
  * {@code MQTTConnection.abortConnection} right after a log line of its own, so this handler on that logger maps
  * each such line to a refusal reason, counts it in {@code mqtt_connections_total{outcome}} and logs MKB0010.
- * Moquette's other lines of that logger at WARN and above still reach the console.
+ * Moquette's other lines of that logger at WARN and above still reach the console, but for its ERROR with a stack
+ * trace when a client left before its CONNACK was written (nothing is wrong then).
  */
 final class ConnectionRefusals extends Handler {
 
@@ -57,9 +58,15 @@ final class ConnectionRefusals extends Handler {
         logger.addHandler(new ConnectionRefusals(registry));
     }
 
+    /** Moquette's ERROR, with a stack trace, when a client closed its connection before the CONNACK: nothing to report. */
+    private static final String GONE_BEFORE_CONNACK = "CONNACK send failed";
+
     @Override
     public void publish(LogRecord record) {
         String message = record.getMessage();
+        if (message != null && message.startsWith(GONE_BEFORE_CONNACK)) {
+            return;
+        }
         if (message != null) {
             for (Map.Entry<String, Object[]> reason : REASONS.entrySet()) {
                 if (message.startsWith(reason.getKey())) {

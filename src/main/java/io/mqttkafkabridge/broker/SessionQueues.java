@@ -265,6 +265,8 @@ final class SessionQueues {
         private long size;
         private long droppedHere;
         private boolean windowOwned;
+        /** The in-flight window of the session this queue belongs to, once owned. */
+        private InflightWindow window;
 
         Bounded(String clientId, SessionMessageQueue<SessionRegistry.EnqueuedMessage> delegate) {
             this.clientId = clientId;
@@ -310,8 +312,11 @@ final class SessionQueues {
                 @SuppressWarnings("unchecked")
                 java.util.Map<Integer, SessionRegistry.EnqueuedMessage> window =
                         (java.util.Map<Integer, SessionRegistry.EnqueuedMessage>) INFLIGHT_WINDOW.get(session);
-                if (!(window instanceof InflightWindow)) {
-                    INFLIGHT_WINDOW.set(session, new InflightWindow(this, window));
+                if (window instanceof InflightWindow owned) {
+                    this.window = owned;
+                } else {
+                    this.window = new InflightWindow(this, window);
+                    INFLIGHT_WINDOW.set(session, this.window);
                 }
                 windowOwned = true;
             } catch (ReflectiveOperationException e) {
@@ -346,6 +351,9 @@ final class SessionQueues {
             queued.addAndGet(-size);
             size = 0;
             delegate.closeAndPurge();
+            if (window != null) {
+                window.purged = true;
+            }
         }
     }
 
@@ -357,10 +365,28 @@ final class SessionQueues {
     private static final class InflightWindow extends java.util.HashMap<Integer, SessionRegistry.EnqueuedMessage> {
         private static final long serialVersionUID = 1L;
         private final transient Bounded queue;
+        /**
+         * Set when the session is cleaned up: Moquette then releases every message in the window but leaves them in
+         * it, and a PUBACK, PUBREC or PUBCOMP of the old connection still queued on the loop (a client id taken over)
+         * or the resend timer would release or send one again (measured by ProtocolFuzzIT: IllegalReferenceCountException
+         * in processPubComp). From then on the window hands out nothing.
+         */
+        private transient boolean purged;
 
         InflightWindow(Bounded queue, java.util.Map<Integer, SessionRegistry.EnqueuedMessage> current) {
             super(current);
             this.queue = queue;
+        }
+
+        @Override
+        public SessionRegistry.EnqueuedMessage remove(Object packetId) {
+            SessionRegistry.EnqueuedMessage removed = super.remove(packetId);
+            return purged ? null : removed;
+        }
+
+        @Override
+        public SessionRegistry.EnqueuedMessage get(Object packetId) {
+            return purged ? null : super.get(packetId);
         }
 
         @Override

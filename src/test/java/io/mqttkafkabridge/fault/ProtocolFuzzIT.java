@@ -36,7 +36,8 @@ import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
  * on a connection subscribed to its own topic, which must get its acknowledgement and its delivery. At the end the
  * bridge's log must hold no stack trace at ERROR, and no session-loop command may have failed.
  * <p>
- * {@code -Dfuzz.seed=N} replays a run (the seed is printed first); {@code -Dfuzz.sequences=N} sets the size.
+ * {@code -Dfuzz.seed=N} replays a run (the seed is printed first), {@code -Dfuzz.debug=true} with the bridge's own
+ * DEBUG lines (stack traces of contained failures); {@code -Dfuzz.sequences=N} sets the size.
  */
 class ProtocolFuzzIT {
 
@@ -56,6 +57,10 @@ class ProtocolFuzzIT {
                         .env("BRIDGE_BROKER_CONNECT_RATE_PER_ADDRESS", "100000")
                         .env("BRIDGE_BROKER_CONNECT_TIMEOUT", "2s")
                         .env("BRIDGE_BROKER_PERSISTENCE", "memory");
+                if (Boolean.getBoolean("fuzz.debug")) {
+                    // a replay with the stack traces of contained failures (MKB0020)
+                    bridge.env("QUARKUS_LOG_CATEGORY__IO_MQTTKAFKABRIDGE__LEVEL", "DEBUG");
+                }
                 bridge.start();
                 int port = bridge.mqttPort();
                 List<String> bystanders = bystanders(Runtime.getRuntime().availableProcessors());
