@@ -88,6 +88,7 @@ public class EmbeddedBroker {
         }
         this.clients = new ClientTracker(accepted::increment);
         ConnectionRefusals.install(registry);
+        ConnectionErrors.install();
         Gauge.builder(BridgeMetrics.MQTT_CLIENTS_CONNECTED, clients, ClientTracker::count)
                 .description("MQTT clients connected now").register(registry);
     }
@@ -252,6 +253,11 @@ public class EmbeddedBroker {
             moquette.stopServer();
             BridgeLog.LOG.brokerStopped();
         }
+    }
+
+    /** The session loops of the running broker (null before it starts); for the watchdog's own test. */
+    SessionLoops sessionLoops() {
+        return loops;
     }
 
     /**

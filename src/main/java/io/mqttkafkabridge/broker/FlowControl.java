@@ -61,7 +61,15 @@ final class FlowControl {
         connection.awaitingConnack = false;
         long giveUp = System.nanoTime() + connectTimeoutMillis * 1_000_000L;
         promise.addListener(written -> releaseWhenDone(ctx, connection, reader,
-                () -> !moquetteConnected(ctx) && System.nanoTime() - giveUp < 0));
+                () -> !moquetteConnected(ctx) && System.nanoTime() - giveUp < 0, () -> {
+                    if (moquetteConnected(ctx)) {
+                        return true;
+                    }
+                    // refused, taken over or given up by Moquette: it has no session for what the client sent next
+                    // (its handler would throw on a PUBACK without one)
+                    ctx.close();
+                    return false;
+                }));
     }
 
     /** A PUBLISH is about to go to Moquette: pause reading first while the session loops are behind. */
@@ -69,7 +77,7 @@ final class FlowControl {
         if (sessionQueues.congested()) {
             hold(ctx, connection);
             paused.increment();
-            ctx.executor().schedule(() -> releaseWhenDone(ctx, connection, reader, sessionQueues::stillCongested),
+            ctx.executor().schedule(() -> releaseWhenDone(ctx, connection, reader, sessionQueues::stillCongested, () -> true),
                     1, TimeUnit.MILLISECONDS);
         }
     }
@@ -93,12 +101,17 @@ final class FlowControl {
     }
 
     /**
-     * Checks {@code waiting} every millisecond on the connection's event loop, and releases what was held once it is
-     * false (or the connection has closed).
+     * Checks {@code waiting} every millisecond on the connection's event loop; once it is false (or the connection has
+     * closed), releases what was held if {@code mayRelease} agrees, and drops it otherwise.
      */
-    private void releaseWhenDone(ChannelHandlerContext ctx, GateConnection connection, Reader reader, BooleanSupplier waiting) {
+    private void releaseWhenDone(ChannelHandlerContext ctx, GateConnection connection, Reader reader, BooleanSupplier waiting,
+            BooleanSupplier mayRelease) {
         if (ctx.channel().isActive() && waiting.getAsBoolean()) {
-            ctx.executor().schedule(() -> releaseWhenDone(ctx, connection, reader, waiting), 1, TimeUnit.MILLISECONDS);
+            ctx.executor().schedule(() -> releaseWhenDone(ctx, connection, reader, waiting, mayRelease), 1, TimeUnit.MILLISECONDS);
+            return;
+        }
+        if (ctx.channel().isActive() && !mayRelease.getAsBoolean()) {
+            closed(connection);
             return;
         }
         release(ctx, connection, reader);

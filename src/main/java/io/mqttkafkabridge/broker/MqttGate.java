@@ -118,6 +118,12 @@ final class MqttGate extends ChannelDuplexHandler {
             super.channelRead(ctx, msg);
             return;
         }
+        if (!ctx.channel().isActive()) {
+            // closed while the decoder still had packets of the last read (a CONNECT Moquette refused): Moquette has
+            // no session for them
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (FlowControl.holds(connection, msg)) {
             return;
         }
@@ -191,6 +197,23 @@ final class MqttGate extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * Moquette's 5 s resend timer fires on the connection's event loop and resends from the session's in-flight
+     * window there, while the session loop changes the same window: a message acknowledged meanwhile is sent after its
+     * release (IllegalReferenceCountException, found by ProtocolFuzzIT). The resend runs on the session loop instead.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        GateConnection connection = GateConnection.of(ctx);
+        if (evt instanceof io.moquette.broker.InflightResender.ResendNotAckedPublishes) {
+            if (connection != null && connection.clientId != null) {
+                sessionQueues.resendNotAcked(connection.clientId, ctx.channel());
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         if (!ctx.channel().isWritable()) {
@@ -207,12 +230,14 @@ final class MqttGate extends ChannelDuplexHandler {
     /**
      * A packet the decoder could not read (a decoder that throws rather than delivering a failed message, which
      * {@link #channelRead} closes): answered here, with one log line and no stack trace; so is a write to a
-     * connection already closed, which Moquette would log as an ERROR each time. Anything else goes on to Moquette.
+     * connection already closed or reset by the client, which Moquette would log as an ERROR with a stack trace each
+     * time. Any other exception closes the connection with one line (MKB0021, {@link ConnectionErrors}).
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
-        if (cause instanceof java.nio.channels.ClosedChannelException) {
-            // Moquette writing to a connection that is gone (client left, slow reader closed, shutdown): nothing lost
+        if (cause instanceof java.nio.channels.ClosedChannelException || cause instanceof java.io.IOException) {
+            // Moquette writing to a connection that is gone (client left or reset it, slow reader closed, shutdown):
+            // nothing lost, nothing to report
             ctx.close();
             return;
         }
@@ -221,7 +246,13 @@ final class MqttGate extends ChannelDuplexHandler {
             outcomes.close(ctx, "malformed", "malformed packet: " + reason.getClass().getSimpleName() + " " + reason.getMessage());
             return;
         }
-        super.exceptionCaught(ctx, cause);
+        // anything else concerns this connection only (a message that could not be encoded for it, say): Moquette
+        // would log it at ERROR with a stack trace and close it; one line and the close are enough
+        GateConnection connection = GateConnection.of(ctx);
+        ConnectionErrors.closed(connection == null ? String.valueOf(ctx.channel().remoteAddress())
+                : connection.address + (connection.clientId == null ? "" : " (client " + connection.clientId + ")"), cause);
+        outcomes.count("failed");
+        ctx.close();
     }
 
     private static String address(SocketAddress address) {

@@ -17,9 +17,12 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * the private final field {@code BrokerInterceptor.executor}. Both classes' fields are registered. Registering the
  * written field also tells the analysis that it can hold an executor other than Moquette's own thread pool, so calls
  * through it are not bound to that pool's class.</li>
- * <li><b>Reflection, {@link SessionQueues}</b>: the private fields it reads and replaces in Moquette's post office,
- * session loops, session registry, sessions and h2 queues ({@link SessionQueuesFields}).</li>
- * <li><b>Reflection, {@link MqttGate}</b>: Moquette's private {@code MQTTConnection.connected} flag ({@link GateFields}).</li>
+ * <li><b>Reflection, {@link SessionQueues}, {@link SessionLoops}, {@link RetainedStore}</b>: the private fields they read
+ * and replace in Moquette's post office (session loops, retained repository, subscription tree), session loops
+ * (threads and command queues), session registry (pool, queue repository), sessions (queue, in-flight window,
+ * subscriptions) and h2 queues ({@link SessionQueuesFields}).</li>
+ * <li><b>Reflection, {@link FlowControl} and {@link SessionQueues}</b>: Moquette's private {@code MQTTConnection.connected}
+ * flag, {@code lastPacketId} and its resend method ({@link GateFields}).</li>
  * <li><b>Serialization, the {@code h2} session store</b>: Moquette opens the subscriptions map
  * ({@code String → Subscription}) and the retained-messages map ({@code Topic → RetainedMessage}) without a data type,
  * so MVStore's {@code ObjectDataType} writes and reads them with Java serialization. Registered: those classes and what
@@ -67,8 +70,11 @@ final class NativeRegistrations {
     static final class SessionQueuesFields {
     }
 
-    /** {@code MQTTConnection.connected}, which {@link MqttGate} reads before it hands on what followed a CONNECT. */
-    @RegisterForReflection(classNames = "io.moquette.broker.MQTTConnection", fields = true, methods = false)
+    /**
+     * {@code MQTTConnection.connected}, {@code lastPacketId} and {@code resendNotAckedPublishes()}: see
+     * {@link FlowControl}, {@link SessionQueues#resendInflight}, {@link SessionQueues#resendNotAcked}.
+     */
+    @RegisterForReflection(classNames = "io.moquette.broker.MQTTConnection", fields = true, methods = true)
     static final class GateFields {
     }
 

@@ -80,7 +80,7 @@ final class RetainedStore implements IRetainedRepository {
      * subscription: the PUBLISH that carries it must have RETAIN=1.
      */
     boolean isRetainedDelivery(ByteBuf payload) {
-        if (!anyHandedOut || !payload.hasArray()) {
+        if (!anyHandedOut || payload.refCnt() == 0 || !payload.hasArray()) {
             return false;
         }
         boolean retained = handedOut.remove(payload.array());

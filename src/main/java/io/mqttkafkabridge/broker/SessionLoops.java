@@ -128,8 +128,15 @@ final class SessionLoops implements AutoCloseable {
 
     private void failed(int loop, Throwable cause) {
         failures.increment();
+        // the first frame of Moquette's or the bridge's own, which says more than a Netty or JDK helper's
         StackTraceElement[] trace = cause.getStackTrace();
         String where = trace.length == 0 ? "?" : trace[0].toString();
+        for (StackTraceElement frame : trace) {
+            if (frame.getClassName().startsWith("io.moquette.") || frame.getClassName().startsWith("io.mqttkafkabridge.")) {
+                where = frame.toString();
+                break;
+            }
+        }
         BridgeLog.LOG.sessionLoopCommandFailed(loops[loop].getName(), cause.toString(), where);
         BridgeLog.LOG.sessionLoopCommandTrace(loops[loop].getName(), cause);
     }

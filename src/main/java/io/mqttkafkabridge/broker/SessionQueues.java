@@ -57,7 +57,9 @@ final class SessionQueues {
     private static final Field SESSION_QUEUE;
     private static final Field INFLIGHT_WINDOW;
     private static final Field SUBSCRIPTIONS;
+    private static final Field QOS2_RECEIVING;
     private static final Field LAST_PACKET_ID;
+    private static final java.lang.reflect.Method RESEND_NOT_ACKED;
     /** Moquette 0.17 keeps its {@code MQTTConnection} on the channel under this attribute. */
     private static final AttributeKey<Object> MOQUETTE_CONNECTION = AttributeKey.valueOf("connection");
     static {
@@ -66,7 +68,11 @@ final class SessionQueues {
             SESSION_QUEUE = field(session, "sessionQueue");
             INFLIGHT_WINDOW = field(session, "inflightWindow");
             SUBSCRIPTIONS = field(session, "subscriptions");
-            LAST_PACKET_ID = field(Class.forName("io.moquette.broker.MQTTConnection"), "lastPacketId");
+            QOS2_RECEIVING = field(session, "qos2Receiving");
+            Class<?> connection = Class.forName("io.moquette.broker.MQTTConnection");
+            LAST_PACKET_ID = field(connection, "lastPacketId");
+            RESEND_NOT_ACKED = connection.getDeclaredMethod("resendNotAckedPublishes");
+            RESEND_NOT_ACKED.setAccessible(true);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("not Moquette 0.17's Session: " + e, e);
         }
@@ -121,7 +127,7 @@ final class SessionQueues {
                 if (!(queue instanceof Bounded)) {
                     Bounded bounded = queues.new Bounded(String.valueOf(session.getKey()), queue);
                     SESSION_QUEUE.set(session.getValue(), bounded);
-                    bounded.ownWindow();
+                    bounded.own(session.getValue());
                 }
             }
             return queues;
@@ -194,8 +200,28 @@ final class SessionQueues {
     }
 
     /**
-     * Moquette's session registry pool, which also takes an expired session's subscriptions out of the subscription
-     * tree: Moquette 0.17 removes the session only, and its filters keep matching (and costing) for ever. Sessions
+     * Moquette's resend timer of a connection ({@code MQTTConnection.resendNotAckedPublishes}), run on the session's
+     * loop, where the in-flight window it reads is changed, rather than on the connection's event loop.
+     */
+    void resendNotAcked(String clientId, Channel channel) {
+        loops.run(clientId, () -> {
+            Object connection = channel.attr(MOQUETTE_CONNECTION).get();
+            if (connection == null || !channel.isActive()) {
+                return;
+            }
+            try {
+                RESEND_NOT_ACKED.invoke(connection);
+            } catch (IllegalAccessException e) {
+                // accessible since class initialization: cannot happen
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                throw new IllegalStateException("Moquette's resend of unacknowledged messages failed", e.getCause());
+            }
+        });
+    }
+
+    /**
+     * Moquette's session registry pool. A new session gets the bridge's in-flight window and QoS 2 receiving map
+     * ({@link Bounded#own}); a removed one also leaves the subscription tree: Moquette 0.17 removes the session only, and its filters keep matching (and costing) for ever. Sessions
      * are removed from the pool only when they expire or are purged (a clean session, which Moquette unsubscribes
      * first; doing it twice changes nothing). Runs on Moquette's expiry thread; an offline session's subscriptions do
      * not change meanwhile.
@@ -207,6 +233,19 @@ final class SessionQueues {
         SessionPool(java.util.Map<String, Object> current, ISubscriptionsDirectory directory) {
             super(current);
             this.directory = directory;
+        }
+
+        /** A session Moquette creates (on its loop, before it is used): its maps become the bridge's. */
+        @Override
+        public Object put(String clientId, Object session) {
+            try {
+                if (SESSION_QUEUE.get(session) instanceof Bounded bounded) {
+                    bounded.own(session);
+                }
+            } catch (IllegalAccessException e) {
+                // accessible since class initialization: cannot happen
+            }
+            return super.put(clientId, session);
         }
 
         @Override
@@ -264,9 +303,9 @@ final class SessionQueues {
         private final SessionMessageQueue<SessionRegistry.EnqueuedMessage> delegate;
         private long size;
         private long droppedHere;
-        private boolean windowOwned;
-        /** The in-flight window of the session this queue belongs to, once owned. */
+        /** The in-flight window and QoS 2 receiving map of the session this queue belongs to, once owned. */
         private InflightWindow window;
+        private Purgeable<Object> qos2Receiving;
 
         Bounded(String clientId, SessionMessageQueue<SessionRegistry.EnqueuedMessage> delegate) {
             this.clientId = clientId;
@@ -299,28 +338,22 @@ final class SessionQueues {
         }
 
         /**
-         * Replaces the in-flight window of the session this queue belongs to with an {@link InflightWindow}. Moquette
-         * asks {@link #isEmpty()} before every put into the window, on the session's own loop thread: the first call
-         * does it, once the session is in the registry.
+         * Gives the session this queue belongs to an {@link InflightWindow} and a {@link Purgeable} QoS 2 receiving
+         * map, on its loop thread (or at install, before any client is connected).
          */
-        void ownWindow() {
+        void own(Object session) {
             try {
-                Object session = pool.get(clientId);
-                if (session == null || SESSION_QUEUE.get(session) != this) {
-                    return;
-                }
                 @SuppressWarnings("unchecked")
-                java.util.Map<Integer, SessionRegistry.EnqueuedMessage> window =
+                java.util.Map<Integer, SessionRegistry.EnqueuedMessage> current =
                         (java.util.Map<Integer, SessionRegistry.EnqueuedMessage>) INFLIGHT_WINDOW.get(session);
-                if (window instanceof InflightWindow owned) {
-                    this.window = owned;
-                } else {
-                    this.window = new InflightWindow(this, window);
-                    INFLIGHT_WINDOW.set(session, this.window);
-                }
-                windowOwned = true;
-            } catch (ReflectiveOperationException e) {
-                windowOwned = true; // checked at install: cannot happen; never retry per message
+                window = current instanceof InflightWindow owned ? owned : new InflightWindow(this, current);
+                INFLIGHT_WINDOW.set(session, window);
+                @SuppressWarnings("unchecked")
+                java.util.Map<Integer, Object> receiving = (java.util.Map<Integer, Object>) QOS2_RECEIVING.get(session);
+                qos2Receiving = receiving instanceof Purgeable<Object> owned ? owned : new Purgeable<>(receiving);
+                QOS2_RECEIVING.set(session, qos2Receiving);
+            } catch (IllegalAccessException e) {
+                // accessible since class initialization: cannot happen
             }
         }
 
@@ -340,9 +373,6 @@ final class SessionQueues {
 
         @Override
         public boolean isEmpty() {
-            if (!windowOwned) {
-                ownWindow();
-            }
             return delegate.isEmpty();
         }
 
@@ -354,6 +384,9 @@ final class SessionQueues {
             if (window != null) {
                 window.purged = true;
             }
+            if (qos2Receiving != null) {
+                qos2Receiving.purged = true;
+            }
         }
     }
 
@@ -362,31 +395,13 @@ final class SessionQueues {
      * displaced message goes back into the session's queue, and Moquette is handed a release marker (nothing to
      * release) so that it frees the in-flight slot the displaced message held.
      */
-    private static final class InflightWindow extends java.util.HashMap<Integer, SessionRegistry.EnqueuedMessage> {
+    private static final class InflightWindow extends Purgeable<SessionRegistry.EnqueuedMessage> {
         private static final long serialVersionUID = 1L;
         private final transient Bounded queue;
-        /**
-         * Set when the session is cleaned up: Moquette then releases every message in the window but leaves them in
-         * it, and a PUBACK, PUBREC or PUBCOMP of the old connection still queued on the loop (a client id taken over)
-         * or the resend timer would release or send one again (measured by ProtocolFuzzIT: IllegalReferenceCountException
-         * in processPubComp). From then on the window hands out nothing.
-         */
-        private transient boolean purged;
 
         InflightWindow(Bounded queue, java.util.Map<Integer, SessionRegistry.EnqueuedMessage> current) {
             super(current);
             this.queue = queue;
-        }
-
-        @Override
-        public SessionRegistry.EnqueuedMessage remove(Object packetId) {
-            SessionRegistry.EnqueuedMessage removed = super.remove(packetId);
-            return purged ? null : removed;
-        }
-
-        @Override
-        public SessionRegistry.EnqueuedMessage get(Object packetId) {
-            return purged ? null : super.get(packetId);
         }
 
         @Override
@@ -397,6 +412,44 @@ final class SessionQueues {
                 return new SessionRegistry.PubRelMarker();
             }
             return displaced;
+        }
+    }
+
+    /**
+     * A session map by packet id (in-flight window, QoS 2 messages being received) that hands out nothing once the
+     * session is cleaned up. Moquette's cleanup releases every message in such a map but leaves them in it; a PUBACK,
+     * PUBREC, PUBCOMP or PUBREL of the old connection still queued on the loop (a client id taken over), or the
+     * resend timer, would then release or send one again (found by ProtocolFuzzIT: IllegalReferenceCountException in
+     * {@code processPubComp}, which killed the loop before the loops were contained).
+     */
+    private static class Purgeable<V> extends java.util.HashMap<Integer, V> {
+        private static final long serialVersionUID = 1L;
+        transient boolean purged;
+
+        Purgeable(java.util.Map<Integer, V> current) {
+            super(current);
+        }
+
+        @Override
+        public V remove(Object packetId) {
+            V removed = super.remove(packetId);
+            return purged || released(removed) ? null : removed;
+        }
+
+        @Override
+        public V get(Object packetId) {
+            V message = super.get(packetId);
+            return purged || released(message) ? null : message;
+        }
+
+        /**
+         * A message whose payload Moquette has released already while it was still in the map. ProtocolFuzzIT still
+         * finds this about once in 10,000 hostile sequences after the causes above were removed (a PUBACK for it then
+         * threw in {@code pubAckReceived}); the remaining cause inside Moquette is not isolated. Such an entry is
+         * treated as gone, as Moquette treats an unknown packet id.
+         */
+        private static boolean released(Object message) {
+            return message instanceof SessionRegistry.PublishedMessage published && published.getPayload().refCnt() == 0;
         }
     }
 

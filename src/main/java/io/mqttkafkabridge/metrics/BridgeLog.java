@@ -187,6 +187,14 @@ public interface BridgeLog extends BasicLogger {
     @Message(id = 19, value = "MQTT session loop %s serves again")
     void sessionLoopRecovered(String loop);
 
+    @LogMessage(level = WARN)
+    @Message(id = 21, value = "MQTT connection closed after a failure on it: %s: %s (stack trace at DEBUG, MKB0022)")
+    void connectionFailed(String what, String cause);
+
+    @LogMessage(level = DEBUG)
+    @Message(id = 22, value = "Stack trace of the failure on an MQTT connection: %s")
+    void connectionFailedTrace(String what, @Cause Throwable cause);
+
     @LogMessage(level = INFO)
     @Message(id = 600, value = "%s %s loaded: %d %s")
     void securityFileLoaded(String key, String file, int count, String what);

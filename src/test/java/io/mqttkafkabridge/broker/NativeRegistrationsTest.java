@@ -93,7 +93,7 @@ class NativeRegistrationsTest {
     }
 
     @Test
-    void the_fields_session_queues_and_the_gate_use_exist_and_their_classes_are_registered() throws Exception {
+    void the_fields_the_broker_package_uses_exist_and_their_classes_are_registered() throws Exception {
         RegisterForReflection registration = NativeRegistrations.SessionQueuesFields.class.getAnnotation(RegisterForReflection.class);
         assertThat(registration.fields()).isTrue();
         assertThat(registration.classNames()).containsExactly(NativeRegistrations.SESSION_QUEUES_CLASSES);
@@ -103,7 +103,11 @@ class NativeRegistrationsTest {
                 .isEqualTo(io.moquette.broker.SessionRegistry.class);
         Object[][] fields = {
             {"io.moquette.broker.PostOffice", "sessionLoops", "io.moquette.broker.SessionEventLoopGroup"},
+            {"io.moquette.broker.PostOffice", "retainedRepository", "io.moquette.broker.IRetainedRepository"},
+            {"io.moquette.broker.PostOffice", "subscriptions", "io.moquette.broker.subscriptions.ISubscriptionsDirectory"},
             {"io.moquette.broker.SessionEventLoopGroup", "sessionQueues", "[Ljava.util.concurrent.BlockingQueue;"},
+            {"io.moquette.broker.SessionEventLoopGroup", "sessionExecutors", "[Lio.moquette.broker.SessionEventLoop;"},
+            {"io.moquette.broker.Session", "subscriptions", "java.util.Set"},
             {"io.moquette.broker.SessionRegistry", "queueRepository", "io.moquette.broker.IQueueRepository"},
             {"io.moquette.broker.SessionRegistry", "pool", "java.util.concurrent.ConcurrentMap"},
             {"io.moquette.broker.Session", "sessionQueue", "io.moquette.broker.SessionMessageQueue"},
@@ -114,6 +118,11 @@ class NativeRegistrationsTest {
         assertThat(NativeRegistrations.GateFields.class.getAnnotation(RegisterForReflection.class).classNames())
                 .containsExactly("io.moquette.broker.MQTTConnection");
         assertThat(Class.forName("io.moquette.broker.MQTTConnection").getDeclaredField("connected").getType()).isEqualTo(boolean.class);
+        assertThat(Class.forName("io.moquette.broker.MQTTConnection").getDeclaredField("lastPacketId").getType())
+                .isEqualTo(java.util.concurrent.atomic.AtomicInteger.class);
+        assertThat(Thread.class).isAssignableFrom(Class.forName("io.moquette.broker.SessionEventLoop"));
+        assertThat(Class.forName("io.moquette.broker.MQTTConnection").getDeclaredMethod("resendNotAckedPublishes")).isNotNull();
+        assertThat(NativeRegistrations.GateFields.class.getAnnotation(RegisterForReflection.class).methods()).isTrue();
         for (Object[] f : fields) {
             assertThat(Class.forName((String) f[0]).getDeclaredField((String) f[1]).getType().getName()).as(f[0] + "." + f[1])
                     .isEqualTo(f[2]);
