@@ -231,8 +231,44 @@ class BrokerSecurityTest {
             assertThat(PrometheusMetrics.value(metrics, "mqtt_publish_denied_total{reason=\"dollar-topic\"}"))
                     .isEqualTo(dollarBefore + 1);
             assertThat(logLines).anyMatch(line -> line.contains("devices/bob/door") && line.contains("acl"));
+            // a denied publish is not journaled: Kafka (route devices/# -> it-audit) has alice's allowed one only
+            List<String> audit = KafkaTopics.readUntil("it-audit", rs -> rs.stream()
+                    .anyMatch(r -> "open".equals(new String(r.value(), java.nio.charset.StandardCharsets.UTF_8))), Duration.ofSeconds(30))
+                    .stream().map(r -> new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)).toList();
+            assertThat(audit).contains("open").doesNotContain("forged");
         } finally {
             alice.disconnect();
+            bob.disconnect();
+        }
+    }
+
+    @Test
+    void a_will_to_a_topic_the_client_may_not_publish_to_is_refused_at_connect_with_connack_5() {
+        // Moquette 0.18.1's fix: a will is a publish when it fires, so it needs write access when it is set
+        Mqtt3BlockingClient alice = client(unique("alice-will"));
+        Mqtt3ConnAckException refused = catchThrowableOfType(Mqtt3ConnAckException.class, () -> alice.connectWith()
+                .simpleAuth().username("alice").password(utf8("s3cret")).applySimpleAuth()
+                .willPublish().topic("devices/bob/last-will").payload(utf8("gone")).applyWillPublish().send());
+        assertThat(refused).isNotNull();
+        assertThat(refused.getMqttMessage().getReturnCode()).isEqualTo(Mqtt3ConnAckReturnCode.NOT_AUTHORIZED);
+        assertThat(logLines).anyMatch(line -> line.contains("MKB0010") && line.contains("will topic 'devices/bob/last-will'"));
+
+        Mqtt3BlockingClient allowed = client(unique("alice-will"));
+        allowed.connectWith().simpleAuth().username("alice").password(utf8("s3cret")).applySimpleAuth()
+                .willPublish().topic("devices/alice/last-will").payload(utf8("gone")).applyWillPublish().send();
+        allowed.disconnect();
+    }
+
+    @Test
+    void a_client_id_with_wildcards_cannot_widen_a_pattern_line() throws Exception {
+        // 'pattern readwrite clients/%c/#': with client id '+' it would read 'clients/+/#', everybody's topics
+        Mqtt3BlockingClient bob = client("+");
+        bob.connectWith().simpleAuth().username("bob").password(utf8("p@ss:word")).applySimpleAuth().send();
+        double deniedBefore = PrometheusMetrics.value(metrics, "mqtt_publish_denied_total{reason=\"acl\"}");
+        try {
+            bob.publishWith().topic("clients/victim/inbox").payload(utf8("forged")).qos(MqttQos.AT_LEAST_ONCE).send();
+            assertThat(PrometheusMetrics.value(metrics, "mqtt_publish_denied_total{reason=\"acl\"}")).isEqualTo(deniedBefore + 1);
+        } finally {
             bob.disconnect();
         }
     }

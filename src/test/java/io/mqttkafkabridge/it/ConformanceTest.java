@@ -71,6 +71,36 @@ class ConformanceTest {
     }
 
     @Test
+    void a_client_id_ending_in_meta_is_refused_with_connack_2() {
+        // Moquette 0.18.1's fix (#964): the h2 store keeps a client's queue index under "<client id>_meta", so a
+        // client named "<victim>_meta" would read and change another client's stored queue
+        Mqtt3BlockingClient client = Devices.client(port(), unique("victim") + "_meta").buildBlocking();
+        Mqtt3ConnAckException refused = catchThrowableOfType(Mqtt3ConnAckException.class, () -> client.connectWith()
+                .cleanSession(false).send());
+        assertThat(refused).isNotNull();
+        assertThat(refused.getMqttMessage().getReturnCode()).isEqualTo(Mqtt3ConnAckReturnCode.IDENTIFIER_REJECTED);
+    }
+
+    @Test
+    void topics_and_filters_deeper_than_max_topic_levels_are_refused() throws Exception {
+        // bridge.broker.max-topic-levels (200 by default, as Mosquitto's limit): a deeper filter gets SUBACK 0x80, a
+        // deeper PUBLISH closes the connection (Moquette 0.18.1 limits topic depth too)
+        String deep = "conformance/" + "level/".repeat(199) + "end"; // 201 levels
+        Mqtt3BlockingClient client = Devices.connect(port(), unique("deep"), null);
+        com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3SubAckException denied = catchThrowableOfType(
+                com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3SubAckException.class,
+                () -> client.subscribeWith().topicFilter(deep).qos(MqttQos.AT_LEAST_ONCE).send());
+        assertThat(denied).isNotNull();
+        assertThat(client.subscribeWith().topicFilter("conformance/" + "level/".repeat(198) + "end").qos(MqttQos.AT_LEAST_ONCE)
+                .send().getReturnCodes()).as("200 levels").hasSize(1)
+                .allMatch(code -> !code.isError());
+        Throwable closed = org.assertj.core.api.Assertions.catchThrowable(() -> client.publishWith().topic(deep)
+                .payload(utf8("deep")).qos(MqttQos.AT_LEAST_ONCE).send());
+        assertThat(closed).as("the connection is closed for the PUBLISH").isNotNull();
+        assertThat(client.getState().isConnected()).isFalse();
+    }
+
+    @Test
     void packets_sent_right_after_connect_before_the_connack_are_served() throws Exception {
         // MQTT 3.1.4: "Clients are allowed to send further Control Packets immediately after sending a CONNECT". Moquette
         // 0.17 alone drops a connection whose SUBSCRIBE it reads before its CONNACK write completed; here CONNECT and
