@@ -24,6 +24,7 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 
+import io.mqttkafkabridge.fault.SessionLoopClients;
 import io.mqttkafkabridge.it.KafkaTestResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -68,17 +69,6 @@ class SessionLoopWatchdogTest {
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
     }
 
-    /** A client id Moquette runs on the same session loop as {@code other}. */
-    private String sameLoopAs(String other, String prefix) {
-        int loops = Runtime.getRuntime().availableProcessors();
-        for (int n = 0;; n++) {
-            String id = prefix + n;
-            if (Math.abs(id.hashCode()) % loops == Math.abs(other.hashCode()) % loops) {
-                return id;
-            }
-        }
-    }
-
     /** Connects, subscribes, publishes QoS 1 and receives it, as a client hashed to {@code clientId}'s loop. */
     private void served(String clientId) throws Exception {
         Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier(clientId).serverHost("127.0.0.1")
@@ -104,7 +94,7 @@ class SessionLoopWatchdogTest {
             throw new IllegalArgumentException("increment: 0 (as Moquette 0.17 throws for a PUBLISH with DUP=1)");
         });
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(failures()).isEqualTo(before + 1));
-        served(sameLoopAs(victim, "watchdog-neighbour-"));
+        served(SessionLoopClients.onLoop(SessionLoopClients.loopOf(victim), "watchdog-neighbour-"));
         assertThat(get(live).statusCode()).isEqualTo(200);
     }
 
@@ -130,6 +120,6 @@ class SessionLoopWatchdogTest {
             release.countDown();
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get(live).statusCode()).isEqualTo(200));
-        served(sameLoopAs("watchdog-stuck", "watchdog-after-"));
+        served(SessionLoopClients.onLoop(SessionLoopClients.loopOf("watchdog-stuck"), "watchdog-after-"));
     }
 }

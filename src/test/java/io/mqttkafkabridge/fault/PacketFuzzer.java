@@ -12,7 +12,7 @@ import java.util.Random;
  * from 0 bytes to beyond the broker's maximum, truncated packets and noise. One {@link Random} per sequence, so a
  * sequence is the same whatever order sequences run in.
  */
-final class PacketFuzzer {
+public final class PacketFuzzer {
 
     /** Topic levels the generator mixes; "fuzz" comes first most of the time, so that subscriptions match. */
     private static final String[] LEVELS = {"fuzz", "a", "b", "", "é", "日本語", "🙂", "x y", "+", "#", "$SYS", "level"};
@@ -228,14 +228,16 @@ final class PacketFuzzer {
         return new byte[] {(byte) firstByte, 2, (byte) (packetId >> 8), (byte) packetId};
     }
 
-    static void string(ByteArrayOutputStream out, String text) {
+    /** An MQTT UTF-8 string: two bytes of length, then the bytes. */
+    public static void string(ByteArrayOutputStream out, String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         out.write(bytes.length >> 8);
         out.write(bytes.length);
         out.writeBytes(bytes);
     }
 
-    static byte[] packet(int firstByte, byte[] body) {
+    /** A packet: the first byte, the remaining length (variable-length encoding), the body. */
+    public static byte[] packet(int firstByte, byte[] body) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(firstByte);
         int length = body.length;

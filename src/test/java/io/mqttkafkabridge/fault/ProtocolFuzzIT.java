@@ -65,7 +65,7 @@ class ProtocolFuzzIT {
                 }
                 bridge.start();
                 int port = bridge.mqttPort();
-                List<String> bystanders = bystanders(Runtime.getRuntime().availableProcessors());
+                List<String> bystanders = SessionLoopClients.onEveryLoop("bystander-");
                 ExecutorService pool = Executors.newFixedThreadPool(8);
                 try {
                     long started = System.nanoTime();
@@ -208,21 +208,6 @@ class ProtocolFuzzIT {
             i = j + 1 + length;
         }
         return types;
-    }
-
-    /** One client id per session loop: Moquette 0.17 runs a client on loop |hash(client id)| mod cores. */
-    static List<String> bystanders(int loops) {
-        List<String> ids = new ArrayList<>();
-        for (int loop = 0; loop < loops; loop++) {
-            for (int n = 0;; n++) {
-                String id = "bystander-" + n;
-                if (Math.abs(id.hashCode()) % loops == loop) {
-                    ids.add(id);
-                    break;
-                }
-            }
-        }
-        return ids;
     }
 
     /** Each bystander connects, subscribes, publishes QoS 1, gets its PUBACK and receives its message, within 10 s. */

@@ -22,6 +22,8 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 
+import io.mqttkafkabridge.fault.PacketFuzzer;
+import io.mqttkafkabridge.fault.SessionLoopClients;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -47,11 +49,11 @@ class DuplicatePublishTest {
 
     static byte[] publish(boolean dup, int qos, String topic, int packetId, String payload) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
-        HostileClientsTest.string(body, topic);
+        PacketFuzzer.string(body, topic);
         body.write(packetId >> 8);
         body.write(packetId);
         body.writeBytes(payload.getBytes(StandardCharsets.UTF_8));
-        return HostileClientsTest.packet(0x30 | (dup ? 0x08 : 0) | qos << 1, body.toByteArray());
+        return PacketFuzzer.packet(0x30 | (dup ? 0x08 : 0) | qos << 1, body.toByteArray());
     }
 
     /** Reads the next packet, which must be of {@code type}, and returns its packet id. */
@@ -87,20 +89,13 @@ class DuplicatePublishTest {
             subscriber.disconnect();
         }
         // a client on each session loop (Moquette runs a client on loop |hash(id)| mod cores) connects and is served
-        int loops = Runtime.getRuntime().availableProcessors();
-        for (int loop = 0; loop < loops; loop++) {
-            String id = null;
-            for (int n = 0; id == null; n++) {
-                String candidate = "after-dup-" + n;
-                if (Math.abs(candidate.hashCode()) % loops == loop) {
-                    id = candidate;
-                }
-            }
+        for (String id : SessionLoopClients.onEveryLoop("after-dup-")) {
             Mqtt3BlockingClient client = Devices.connect(port(), id, null);
             try (Mqtt3BlockingClient.Mqtt3Publishes received = client.publishes(MqttGlobalPublishFilter.ALL)) {
                 client.subscribeWith().topicFilter("conformance/dup/" + id).qos(MqttQos.AT_LEAST_ONCE).send();
                 client.publishWith().topic("conformance/dup/" + id).payload(Devices.utf8("ok")).qos(MqttQos.AT_LEAST_ONCE).send();
-                assertThat(received.receive(5, TimeUnit.SECONDS)).as("session loop " + loop + " serves").isPresent();
+                assertThat(received.receive(5, TimeUnit.SECONDS)).as("session loop " + SessionLoopClients.loopOf(id) + " serves")
+                        .isPresent();
             } finally {
                 client.disconnect();
             }

@@ -33,6 +33,7 @@ import com.hivemq.client.mqtt.mqtt3.exceptions.Mqtt3ConnAckException;
 import com.hivemq.client.mqtt.mqtt3.message.connect.connack.Mqtt3ConnAckReturnCode;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 
+import io.mqttkafkabridge.fault.PacketFuzzer;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -122,32 +123,12 @@ class HostileClientsTest {
         body.writeBytes(new byte[] {0, 4, 'M', 'Q', 'T', 'T', 4});
         body.write(0x02 | (willQos == null ? 0 : 0x04 | willQos << 3));
         body.writeBytes(new byte[] {0, 30});
-        string(body, clientId);
+        PacketFuzzer.string(body, clientId);
         if (willQos != null) {
-            string(body, "wills/" + clientId);
-            string(body, "gone");
+            PacketFuzzer.string(body, "wills/" + clientId);
+            PacketFuzzer.string(body, "gone");
         }
-        return packet(0x10, body.toByteArray());
-    }
-
-    static void string(ByteArrayOutputStream out, String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        out.write(bytes.length >> 8);
-        out.write(bytes.length);
-        out.writeBytes(bytes);
-    }
-
-    static byte[] packet(int type, byte[] body) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(type);
-        int length = body.length;
-        do {
-            int digit = length % 128;
-            length /= 128;
-            out.write(length > 0 ? digit | 0x80 : digit);
-        } while (length > 0);
-        out.writeBytes(body);
-        return out.toByteArray();
+        return PacketFuzzer.packet(0x10, body.toByteArray());
     }
 
     @Test
@@ -191,7 +172,7 @@ class HostileClientsTest {
             body[2] = 'b';
             body[3] = 'i';
             body[4] = 'g';
-            socket.getOutputStream().write(packet(0x30, body));
+            socket.getOutputStream().write(PacketFuzzer.packet(0x30, body));
             assertThat(untilClosed(socket)).as("closed, nothing else").isEmpty();
         }
         bystanderIsServed();
@@ -266,9 +247,9 @@ class HostileClientsTest {
             assertThat(deaf.getInputStream().readNBytes(4)).as("CONNACK").containsExactly(0x20, 2, 0, 0);
             ByteArrayOutputStream subscribe = new ByteArrayOutputStream();
             subscribe.writeBytes(new byte[] {0, 1});
-            string(subscribe, "firehose/#");
+            PacketFuzzer.string(subscribe, "firehose/#");
             subscribe.write(0);
-            deaf.getOutputStream().write(packet(0x82, subscribe.toByteArray()));
+            deaf.getOutputStream().write(PacketFuzzer.packet(0x82, subscribe.toByteArray()));
             assertThat(deaf.getInputStream().readNBytes(5)).as("SUBACK").containsExactly(0x90, 3, 0, 1, 0);
             // from now on it reads nothing
 

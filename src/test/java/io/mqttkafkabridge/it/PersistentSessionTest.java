@@ -19,6 +19,7 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
 
+import io.mqttkafkabridge.fault.PacketFuzzer;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -181,17 +182,17 @@ class PersistentSessionTest {
         static byte[] connectPacket(String clientId, boolean clean) {
             java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
             body.writeBytes(new byte[] {0, 4, 'M', 'Q', 'T', 'T', 4, (byte) (clean ? 0x02 : 0x00), 0, 60});
-            HostileClientsTest.string(body, clientId);
-            return HostileClientsTest.packet(0x10, body.toByteArray());
+            PacketFuzzer.string(body, clientId);
+            return PacketFuzzer.packet(0x10, body.toByteArray());
         }
 
         /** SUBSCRIBE to one filter at QoS 1, packet id 1. */
         static byte[] subscribePacket(String filter) {
             java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
             body.writeBytes(new byte[] {0, 1});
-            HostileClientsTest.string(body, filter);
+            PacketFuzzer.string(body, filter);
             body.write(1);
-            return HostileClientsTest.packet(0x82, body.toByteArray());
+            return PacketFuzzer.packet(0x82, body.toByteArray());
         }
 
         /** CONNECT; returns CONNACK's session-present flag. */
