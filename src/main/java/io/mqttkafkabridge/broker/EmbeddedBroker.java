@@ -142,7 +142,7 @@ public class EmbeddedBroker {
                             config.maxTopicLevels(), registry),
                     new FlowControl(sessionQueues, admission.connectTimeoutMillis(), registry),
                     new DeliveryFilter(access, retainedStore, MoquetteFields.subscriptions(moquette), registry),
-                    sessionQueues, outcomes, config.slowReaderTimeout().toMillis());
+                    new InflightResends(sessionLoops, sessionQueues.sessions()), outcomes, config.slowReaderTimeout().toMillis());
             if (!MqttGate.install(moquette, gate)) {
                 throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
                         + "(a Moquette version other than 0.17?)");

@@ -32,8 +32,8 @@ import io.netty.util.ReferenceCountUtil;
  * <li>{@link FlowControl}: when reading pauses (until CONNACK, while the session loops are behind);</li>
  * <li>{@link DeliveryFilter}: what a subscriber receives (read access per message, nothing after UNSUBACK,
  * RETAIN=1 on retained deliveries);</li>
- * <li>{@link SessionQueues#resendInflight}: a persistent session's unacknowledged messages, resent at once when it
- * reconnects (MQTT-4.4.0-1).</li>
+ * <li>{@link InflightResends}: a persistent session's unacknowledged messages, resent at once when it reconnects
+ * (MQTT-4.4.0-1), and Moquette's resend timer, run on the session loop.</li>
  * </ul>
  * Here itself: a packet the decoder could not read, a first packet other than CONNECT (MQTT-3.1.0-1), and a client
  * that reads nothing for {@code slow-reader-timeout} close the connection with one log line (MKB0011) and no stack
@@ -56,18 +56,18 @@ final class MqttGate extends ChannelDuplexHandler {
     private final PublishPath publishes;
     private final FlowControl flow;
     private final DeliveryFilter deliveries;
-    private final SessionQueues sessionQueues;
+    private final InflightResends resends;
     private final GateOutcomes outcomes;
     private final long slowReaderMillis;
     private final FlowControl.Reader reader = this::channelRead;
 
     MqttGate(Admission admission, PublishPath publishes, FlowControl flow, DeliveryFilter deliveries,
-            SessionQueues sessionQueues, GateOutcomes outcomes, long slowReaderMillis) {
+            InflightResends resends, GateOutcomes outcomes, long slowReaderMillis) {
         this.admission = admission;
         this.publishes = publishes;
         this.flow = flow;
         this.deliveries = deliveries;
-        this.sessionQueues = sessionQueues;
+        this.resends = resends;
         this.outcomes = outcomes;
         this.slowReaderMillis = slowReaderMillis;
     }
@@ -147,7 +147,7 @@ final class MqttGate extends ChannelDuplexHandler {
                 if (!connection.cleanSession) {
                     // queued on the session's loop right behind Moquette's CONNECT command, before anything the new
                     // connection sends: what is in flight then is what the old connection left unacknowledged
-                    sessionQueues.resendInflight(connection.clientId, ctx.channel());
+                    resends.onReconnect(connection.clientId, ctx.channel());
                 }
             }
             return;
@@ -197,17 +197,13 @@ final class MqttGate extends ChannelDuplexHandler {
         }
     }
 
-    /**
-     * Moquette's 5 s resend timer fires on the connection's event loop and resends from the session's in-flight
-     * window there, while the session loop changes the same window: a message acknowledged meanwhile is sent after its
-     * release (IllegalReferenceCountException, found by ProtocolFuzzIT). The resend runs on the session loop instead.
-     */
+    /** Moquette's resend timer, which fires on this event loop: the resend runs on the session loop instead. */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         GateConnection connection = GateConnection.of(ctx);
         if (evt instanceof io.moquette.broker.InflightResender.ResendNotAckedPublishes) {
             if (connection != null && connection.clientId != null) {
-                sessionQueues.resendNotAcked(connection.clientId, ctx.channel());
+                resends.onTimer(connection.clientId, ctx.channel());
             }
             return;
         }

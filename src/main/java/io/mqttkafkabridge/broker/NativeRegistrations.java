@@ -21,8 +21,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * and replace in Moquette's post office (session loops, retained repository, subscription tree), session loops
  * (threads and command queues), session registry (pool, queue repository), sessions (queue, in-flight window,
  * subscriptions) and h2 queues ({@link SessionQueuesFields}).</li>
- * <li><b>Reflection, {@link FlowControl} and {@link SessionQueues}</b>: Moquette's private {@code MQTTConnection.connected}
- * flag, {@code lastPacketId} and its resend method ({@link GateFields}).</li>
+ * <li><b>Reflection, {@link FlowControl} and {@link InflightResends}</b>: Moquette's private
+ * {@code MQTTConnection.connected} flag, {@code lastPacketId} and its resend method ({@link GateFields}).</li>
  * <li><b>Serialization, the {@code h2} session store</b>: Moquette opens the subscriptions map
  * ({@code String → Subscription}) and the retained-messages map ({@code Topic → RetainedMessage}) without a data type,
  * so MVStore's {@code ObjectDataType} writes and reads them with Java serialization. Registered: those classes and what
@@ -72,7 +72,7 @@ final class NativeRegistrations {
 
     /**
      * {@code MQTTConnection.connected}, {@code lastPacketId} and {@code resendNotAckedPublishes()}: see
-     * {@link FlowControl}, {@link SessionQueues#resendInflight}, {@link SessionQueues#resendNotAcked}.
+     * {@link FlowControl}, {@link InflightResends}.
      */
     @RegisterForReflection(classNames = "io.moquette.broker.MQTTConnection", fields = true, methods = true)
     static final class GateFields {

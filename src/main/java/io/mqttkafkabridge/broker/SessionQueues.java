@@ -6,7 +6,6 @@ import java.lang.reflect.Field;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.Counter;
@@ -18,12 +17,6 @@ import io.moquette.broker.SessionMessageQueue;
 import io.moquette.broker.SessionRegistry;
 import io.moquette.broker.subscriptions.ISubscriptionsDirectory;
 import io.moquette.broker.subscriptions.Subscription;
-import io.netty.channel.Channel;
-import io.netty.handler.codec.mqtt.MqttFixedHeader;
-import io.netty.handler.codec.mqtt.MqttMessageType;
-import io.netty.handler.codec.mqtt.MqttPublishMessage;
-import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
-import io.netty.util.AttributeKey;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
 
@@ -45,6 +38,10 @@ import io.mqttkafkabridge.metrics.BridgeMetrics;
  * saw acknowledged; Moquette puts a new message under a reused id and releases the old one: it is lost (measured: 1
  * of 500,000 in {@code SessionLoadIT}). {@link InflightWindow} puts the displaced message back into the session's
  * queue instead, so it is delivered again, later than its original order.</li>
+ * <li><b>Each session's maps by packet id</b> (in-flight window, QoS 2 messages being received) are owned from the
+ * session's creation on ({@link SessionPool}) and hand out nothing once Moquette has cleaned the session up
+ * ({@link Purgeable}).</li>
+ * <li><b>An expired session's subscriptions</b> leave the subscription tree with it ({@link SessionPool}).</li>
  * </ul>
  * Installed by reflection into a started {@link Server} (field names checked against Moquette 0.17 by
  * {@code NativeRegistrationsTest}). Queue operations run on the owning session's loop thread; only counters are shared.
@@ -55,13 +52,10 @@ final class SessionQueues {
     static final int COMMAND_QUEUE_SIZE = 65_536;
 
     private static final Field SESSION_QUEUE;
-    private static final Field INFLIGHT_WINDOW;
+    /** {@code Session.inflightWindow}, also read by {@link InflightResends}. */
+    static final Field INFLIGHT_WINDOW;
     private static final Field SUBSCRIPTIONS;
     private static final Field QOS2_RECEIVING;
-    private static final Field LAST_PACKET_ID;
-    private static final java.lang.reflect.Method RESEND_NOT_ACKED;
-    /** Moquette 0.17 keeps its {@code MQTTConnection} on the channel under this attribute. */
-    private static final AttributeKey<Object> MOQUETTE_CONNECTION = AttributeKey.valueOf("connection");
     static {
         try {
             Class<?> session = Class.forName("io.moquette.broker.Session");
@@ -69,16 +63,11 @@ final class SessionQueues {
             INFLIGHT_WINDOW = field(session, "inflightWindow");
             SUBSCRIPTIONS = field(session, "subscriptions");
             QOS2_RECEIVING = field(session, "qos2Receiving");
-            Class<?> connection = Class.forName("io.moquette.broker.MQTTConnection");
-            LAST_PACKET_ID = field(connection, "lastPacketId");
-            RESEND_NOT_ACKED = connection.getDeclaredMethod("resendNotAckedPublishes");
-            RESEND_NOT_ACKED.setAccessible(true);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("not Moquette 0.17's Session: " + e, e);
         }
     }
 
-    private final SessionLoops loops;
     private final BlockingQueue<?>[] commandQueues;
     private final int limit;
     private final Counter dropped;
@@ -86,7 +75,6 @@ final class SessionQueues {
     private final ConcurrentMap<String, Object> pool;
 
     private SessionQueues(SessionLoops loops, ConcurrentMap<String, Object> pool, int limit, MeterRegistry registry) {
-        this.loops = loops;
         this.commandQueues = loops.queues();
         this.pool = pool;
         this.limit = limit;
@@ -136,6 +124,11 @@ final class SessionQueues {
         }
     }
 
+    /** Moquette's sessions by client id (its session registry's pool). */
+    java.util.Map<String, Object> sessions() {
+        return pool;
+    }
+
     /**
      * True while some session loop has less than half of its command queue free: {@link MqttGate} then pauses
      * reading from publishing connections. Half of {@value #COMMAND_QUEUE_SIZE} leaves room for what the connections
@@ -157,66 +150,6 @@ final class SessionQueues {
             }
         }
         return false;
-    }
-
-    /**
-     * Sends a reconnected persistent session's unacknowledged messages again at once, with DUP=1 and their packet ids
-     * (PUBREL for QoS 2 messages the client has PUBREC'd), as MQTT-4.4.0-1 requires and Mosquitto does; Moquette 0.17
-     * waits for a 5 s timer. The new connection's packet ids then continue above the ones in flight, so that a new
-     * message does not reuse one. Runs on the session's loop right after Moquette's CONNECT command (which bound the
-     * session to {@code channel}, the new connection, and wrote the CONNACK), so before the new connection has sent
-     * anything: the window holds only what the old connection left unacknowledged.
-     */
-    void resendInflight(String clientId, Channel channel) {
-        loops.run(clientId, () -> {
-            Object session = pool.get(clientId);
-            Object connection = channel.attr(MOQUETTE_CONNECTION).get();
-            if (session == null || connection == null || !channel.isActive()) {
-                return;
-            }
-            try {
-                @SuppressWarnings("unchecked")
-                java.util.Map<Integer, SessionRegistry.EnqueuedMessage> window =
-                        (java.util.Map<Integer, SessionRegistry.EnqueuedMessage>) INFLIGHT_WINDOW.get(session);
-                if (window.isEmpty()) {
-                    return;
-                }
-                int highest = window.keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
-                ((AtomicInteger) LAST_PACKET_ID.get(connection)).accumulateAndGet(highest, Math::max);
-                for (var entry : new java.util.TreeMap<>(window).entrySet()) {
-                    if (entry.getValue() instanceof SessionRegistry.PublishedMessage message) {
-                        channel.write(new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, true,
-                                message.getPublishingQos(), false, 0), new MqttPublishVariableHeader(
-                                message.getTopic().toString(), entry.getKey()), message.getPayload().retainedDuplicate()));
-                    } else if (entry.getValue() instanceof SessionRegistry.PubRelMarker) {
-                        channel.write(PublishPath.ack(MqttMessageType.PUBREL, entry.getKey()));
-                    }
-                }
-                channel.flush();
-            } catch (IllegalAccessException e) {
-                // accessible since class initialization: cannot happen; Moquette's timer resends them
-            }
-        });
-    }
-
-    /**
-     * Moquette's resend timer of a connection ({@code MQTTConnection.resendNotAckedPublishes}), run on the session's
-     * loop, where the in-flight window it reads is changed, rather than on the connection's event loop.
-     */
-    void resendNotAcked(String clientId, Channel channel) {
-        loops.run(clientId, () -> {
-            Object connection = channel.attr(MOQUETTE_CONNECTION).get();
-            if (connection == null || !channel.isActive()) {
-                return;
-            }
-            try {
-                RESEND_NOT_ACKED.invoke(connection);
-            } catch (IllegalAccessException e) {
-                // accessible since class initialization: cannot happen
-            } catch (java.lang.reflect.InvocationTargetException e) {
-                throw new IllegalStateException("Moquette's resend of unacknowledged messages failed", e.getCause());
-            }
-        });
     }
 
     /**
