@@ -46,9 +46,13 @@ final class MoquetteSettings {
         p.setProperty(IConfig.PERSISTENT_QUEUE_TYPE_PROPERTY_NAME, "h2");
         // One interceptor thread keeps each client's publishes in order, should the pool stay (see InlineInterceptors).
         p.setProperty("intercept.thread_pool.size", "1");
-        // Moquette drops a command (a publish: no PUBACK, no delivery) when its session loop's queue is full; with
-        // room for 64k, MqttGate pauses publishers long before (SessionQueues)
-        p.setProperty(IConfig.SESSION_QUEUE_SIZE, Integer.toString(SessionQueues.COMMAND_QUEUE_SIZE));
+        // Moquette drops a command (a publish: no PUBACK, no delivery) when its session loop's queue is full; the
+        // gate pauses publishers when a queue is half full (SessionQueues)
+        if (broker.sessionLoopQueueSize() < 1024) {
+            throw new IllegalStateException("bridge.broker.session-loop-queue-size must be at least 1024, not "
+                    + broker.sessionLoopQueueSize());
+        }
+        p.setProperty(IConfig.SESSION_QUEUE_SIZE, Integer.toString(broker.sessionLoopQueueSize()));
         // MQTT 3.1.1 lets a clean-session client connect with an empty client id; the broker assigns one.
         p.setProperty("allow_zero_byte_client_id", "true");
         // MqttGate answers anonymous CONNECTs (CONNACK 5); Moquette never asks the authenticator about clients without a

@@ -24,7 +24,7 @@ import io.mqttkafkabridge.metrics.BridgeMetrics;
  * What Moquette 0.17 leaves unbounded between a publisher and a subscriber, bounded:
  * <ul>
  * <li><b>The session loops' command queues.</b> Every PUBLISH becomes a command on the publisher's session loop and
- * one on each subscriber's loop, in bounded queues ({@code session_queue_size}). When a queue is full, Moquette drops
+ * one on each subscriber's loop, in bounded queues ({@code bridge.broker.session-loop-queue-size}). When a queue is full, Moquette drops
  * the command: the publisher gets no PUBACK and stalls (its in-flight window fills), the message reaches neither the
  * subscriber nor Kafka. {@link #congested()} tells {@link MqttGate} to stop reading from publishing connections
  * until the loops have caught up, so the queues never fill: back-pressure to the TCP connection, as Mosquitto and
@@ -48,8 +48,6 @@ import io.mqttkafkabridge.metrics.BridgeMetrics;
  */
 final class SessionQueues {
 
-    /** Moquette's {@code session_queue_size}: commands each session loop may have waiting (its default is 1024). */
-    static final int COMMAND_QUEUE_SIZE = 65_536;
 
     private static final Field SESSION_QUEUE;
     /** {@code Session.inflightWindow}, also read by {@link InflightResends}. */
@@ -69,6 +67,8 @@ final class SessionQueues {
     }
 
     private final BlockingQueue<?>[] commandQueues;
+    /** {@code bridge.broker.session-loop-queue-size}: the capacity of each loop's command queue. */
+    private final int commandQueueSize;
     private final int limit;
     private final Counter dropped;
     private final AtomicLong queued = new AtomicLong();
@@ -76,6 +76,7 @@ final class SessionQueues {
 
     private SessionQueues(SessionLoops loops, ConcurrentMap<String, Object> pool, int limit, MeterRegistry registry) {
         this.commandQueues = loops.queues();
+        this.commandQueueSize = commandQueues.length == 0 ? 0 : commandQueues[0].remainingCapacity() + commandQueues[0].size();
         this.pool = pool;
         this.limit = limit;
         this.dropped = Counter.builder(BridgeMetrics.MQTT_QUEUE_DROPPED)
@@ -131,16 +132,16 @@ final class SessionQueues {
 
     /**
      * True while some session loop has less than half of its command queue free: {@link MqttGate} then pauses
-     * reading from publishing connections. Half of {@value #COMMAND_QUEUE_SIZE} leaves room for what the connections
-     * being read right now have already decoded.
+     * reading from publishing connections (each goes on with the packet it is reading, at most one more per
+     * connection). The other half leaves room for those.
      */
     boolean congested() {
-        return anyBelow(COMMAND_QUEUE_SIZE / 2);
+        return anyBelow(commandQueueSize / 2);
     }
 
     /** True until the loops have worked their queues down to three quarters free (paused connections resume then). */
     boolean stillCongested() {
-        return anyBelow(COMMAND_QUEUE_SIZE * 3 / 4);
+        return anyBelow(commandQueueSize * 3 / 4);
     }
 
     private boolean anyBelow(int free) {

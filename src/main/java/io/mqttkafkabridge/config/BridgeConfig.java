@@ -89,6 +89,14 @@ public interface BridgeConfig {
         Duration slowReaderTimeout();
 
         /**
+         * Commands each session loop of the broker may hold waiting (a publish is one on its publisher's loop and one
+         * on each loop with a subscriber to it). The gate stops reading from publishing connections while any loop's
+         * queue is half full, until it is three quarters free. At least 1024 (Moquette's own size).
+         */
+        @WithDefault("65536")
+        int sessionLoopQueueSize();
+
+        /**
          * A session loop of the broker that runs one command for longer than this, or has ended, turns liveness DOWN
          * (MKB0018) so that Kubernetes restarts the pod.
          */
