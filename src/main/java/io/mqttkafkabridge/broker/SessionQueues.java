@@ -259,14 +259,14 @@ final class SessionQueues {
                 }
                 return;
             }
-            delegate.enqueue(message);
+            delegate.enqueue(storable(message));
             size++;
             queued.incrementAndGet();
         }
 
         /** A message displaced from the in-flight window: it was accepted once, so no limit applies. */
         void requeue(SessionRegistry.EnqueuedMessage message) {
-            delegate.enqueue(message);
+            delegate.enqueue(storable(message));
             size++;
             queued.incrementAndGet();
         }
@@ -294,6 +294,11 @@ final class SessionQueues {
         @Override
         public SessionRegistry.EnqueuedMessage dequeue() {
             SessionRegistry.EnqueuedMessage message = delegate.dequeue();
+            if (message instanceof SessionRegistry.PublishedMessage published && !(message instanceof Storable)) {
+                // read back from the store's file: the object may still be in a page a save is writing right now, so
+                // it is neither handed out nor released; a storable copy goes on
+                message = new Storable(published, bytes(published));
+            }
             if (message != null && size > 0) {
                 size--;
                 queued.decrementAndGet();
@@ -321,6 +326,40 @@ final class SessionQueues {
             if (qos2Receiving != null) {
                 qos2Receiving.purged = true;
             }
+        }
+    }
+
+    /**
+     * The message as Moquette's h2 queue may keep it: with a payload of its own that no release can invalidate. The h2
+     * queue keeps the message object itself in its map and serializes it only when the store saves, on Moquette's
+     * scheduler thread, while the session loop goes on: a message dequeued, sent and acknowledged meanwhile had its
+     * payload released (it shares the publisher's reference count), the save failed with
+     * {@code IllegalReferenceCountException}, and MVStore closed the whole store for good ("This store is closed",
+     * every persistent session lost; measured in BrokerLoadIT). The copy is on the heap and freed by the garbage
+     * collector; the message Moquette retained for the queue is released here. What the store reads back from its file
+     * is copied the same way when it is dequeued ({@link Bounded#dequeue}).
+     */
+    private static SessionRegistry.EnqueuedMessage storable(SessionRegistry.EnqueuedMessage message) {
+        if (!(message instanceof SessionRegistry.PublishedMessage published) || message instanceof Storable) {
+            return message;
+        }
+        Storable storable = new Storable(published, bytes(published));
+        message.release();
+        return storable;
+    }
+
+    private static byte[] bytes(SessionRegistry.PublishedMessage message) {
+        io.netty.buffer.ByteBuf payload = message.getPayload();
+        byte[] bytes = new byte[payload.readableBytes()];
+        payload.getBytes(payload.readerIndex(), bytes);
+        return bytes;
+    }
+
+    /** A published message whose payload is a heap copy that release() leaves valid. */
+    private static final class Storable extends SessionRegistry.PublishedMessage {
+        Storable(SessionRegistry.PublishedMessage original, byte[] payload) {
+            super(original.getTopic(), original.getPublishingQos(),
+                    io.netty.buffer.Unpooled.unreleasableBuffer(io.netty.buffer.Unpooled.wrappedBuffer(payload)), false);
         }
     }
 
