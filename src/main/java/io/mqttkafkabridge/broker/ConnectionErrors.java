@@ -37,15 +37,7 @@ final class ConnectionErrors extends Handler {
         if (record.getLevel().intValue() < Level.WARNING.intValue()) {
             return;
         }
-        Throwable thrown = record.getThrown();
-        String message = record.getMessage() == null ? "" : record.getMessage();
-        Object[] parameters = record.getParameters();
-        if (parameters != null) {
-            for (Object parameter : parameters) {
-                message = message.replaceFirst("\\{}", java.util.regex.Matcher.quoteReplacement(String.valueOf(parameter)));
-            }
-        }
-        closed(message, thrown);
+        closed(record.getMessage() == null ? "" : ConnectionRefusals.format(record), record.getThrown());
     }
 
     /** One connection closed by an exception: a WARN line without a stack trace, the trace at DEBUG. */

@@ -84,7 +84,8 @@ final class ConnectionRefusals extends Handler {
         }
     }
 
-    private static String format(LogRecord record) {
+    /** A record's message with its {@code {}} placeholders filled in, as Moquette's slf4j calls meant it. */
+    static String format(LogRecord record) {
         Object[] parameters = record.getParameters();
         String message = record.getMessage();
         if (parameters == null) {

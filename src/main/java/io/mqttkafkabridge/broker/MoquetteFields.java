@@ -11,10 +11,15 @@ final class MoquetteFields {
     private MoquetteFields() {
     }
 
+    /** The post office ({@code Server.dispatcher}) of a started broker: session loops, retained store, subscriptions. */
+    static Object postOffice(io.moquette.broker.Server moquette) throws ReflectiveOperationException {
+        return field(io.moquette.broker.Server.class, "dispatcher").get(moquette);
+    }
+
     /** Moquette's subscription tree (thread-safe), from the post office of a started broker. */
     static io.moquette.broker.subscriptions.ISubscriptionsDirectory subscriptions(io.moquette.broker.Server moquette) {
         try {
-            Object postOffice = field(io.moquette.broker.Server.class, "dispatcher").get(moquette);
+            Object postOffice = postOffice(moquette);
             return (io.moquette.broker.subscriptions.ISubscriptionsDirectory) field(postOffice.getClass(), "subscriptions")
                     .get(postOffice);
         } catch (ReflectiveOperationException | ClassCastException e) {

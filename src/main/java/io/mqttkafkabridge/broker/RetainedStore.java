@@ -49,7 +49,7 @@ final class RetainedStore implements IRetainedRepository {
     /** Replaces the retained repository of a started broker's post office. */
     static RetainedStore install(Server moquette) {
         try {
-            Object postOffice = field(Server.class, "dispatcher").get(moquette);
+            Object postOffice = MoquetteFields.postOffice(moquette);
             Field repository = field(postOffice.getClass(), "retainedRepository");
             IRetainedRepository current = (IRetainedRepository) repository.get(postOffice);
             if (current instanceof RetainedStore store) {

@@ -70,7 +70,7 @@ final class SessionLoops implements AutoCloseable {
     @SuppressWarnings({"unchecked", "rawtypes"})
     static SessionLoops install(Server moquette, long stallMillis, MeterRegistry registry) {
         try {
-            Object postOffice = field(Server.class, "dispatcher").get(moquette);
+            Object postOffice = MoquetteFields.postOffice(moquette);
             Object group = field(postOffice.getClass(), "sessionLoops").get(postOffice);
             Thread[] loops = (Thread[]) field(group.getClass(), "sessionExecutors").get(group);
             BlockingQueue[] queues = (BlockingQueue[]) field(group.getClass(), "sessionQueues").get(group);

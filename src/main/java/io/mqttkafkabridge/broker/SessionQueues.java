@@ -95,8 +95,7 @@ final class SessionQueues {
      */
     static SessionQueues install(Server moquette, SessionLoops loops, int limit, MeterRegistry registry) {
         try {
-            Object postOffice = field(Server.class, "dispatcher").get(moquette);
-            ISubscriptionsDirectory directory = (ISubscriptionsDirectory) field(postOffice.getClass(), "subscriptions").get(postOffice);
+            ISubscriptionsDirectory directory = MoquetteFields.subscriptions(moquette);
             SessionRegistry sessions = (SessionRegistry) field(Server.class, "sessions").get(moquette);
             Field poolField = field(SessionRegistry.class, "pool");
             @SuppressWarnings("unchecked")
