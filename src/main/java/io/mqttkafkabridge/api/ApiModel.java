@@ -14,10 +14,23 @@ public final class ApiModel {
     public record PublishRequest(String topic, String payload, Integer qos, Boolean retain, String encoding) {
     }
 
-    public record PublishResult(String topic, int qos, boolean retain, int bytes) {
+    /** {@code forwardedTo}: the other replicas with a matching subscription (cluster on only). */
+    public record PublishResult(String topic, int qos, boolean retain, int bytes, List<String> forwardedTo) {
     }
 
-    public record ClientView(String id, String address, String username, Instant connectedSince, List<String> subscriptions) {
+    /** {@code node}: the replica the client is connected to (its address is known there only). */
+    public record ClientView(String id, String address, String username, Instant connectedSince, List<String> subscriptions,
+            String node) {
+    }
+
+    /** GET /api/v1/cluster */
+    public record ClusterView(boolean enabled, String name, String self, int liveNodes, List<MemberView> members) {
+    }
+
+    /** One replica: its newest heartbeat and the rates between its last two. */
+    public record MemberView(String node, boolean self, boolean live, String state, String instance, Instant startedAt,
+            Instant lastHeartbeat, int clients, int subscriptions, long forwarded, long received, double forwardedPerSecond,
+            double receivedPerSecond, long lag, int mqttPort) {
     }
 
     public record BrokerView(int mqttPort, int websocketPort, String websocketPath, int clientsConnected) {

@@ -18,6 +18,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import io.mqttkafkabridge.broker.EmbeddedBroker;
+import io.mqttkafkabridge.cluster.Cluster;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.metrics.RouteStats;
 import io.mqttkafkabridge.routing.DownlinkRoute;
@@ -37,14 +38,19 @@ public class BridgeResource {
     private final EmbeddedBroker broker;
     private final RouteTable routes;
     private final BridgeMetrics metrics;
+    private final Cluster cluster;
 
-    BridgeResource(EmbeddedBroker broker, RouteTable routes, BridgeMetrics metrics) {
+    BridgeResource(EmbeddedBroker broker, RouteTable routes, BridgeMetrics metrics, Cluster cluster) {
+        this.cluster = cluster;
         this.broker = broker;
         this.routes = routes;
         this.metrics = metrics;
     }
 
-    /** Publishes into the broker as the bridge: subscribed devices receive it (it does not go through the uplink). */
+    /**
+     * Publishes into the broker as the bridge: subscribed devices receive it, on every replica of a cluster (it does not
+     * go through the uplink).
+     */
     @POST
     @Path("/publish")
     public ApiModel.PublishResult publish(ApiModel.PublishRequest request) {
@@ -65,7 +71,9 @@ public class BridgeResource {
         }
         boolean retain = request.retain() != null && request.retain();
         broker.publish(request.topic(), payload, qos, retain);
-        return new ApiModel.PublishResult(request.topic(), qos, retain, payload.length);
+        List<String> forwardedTo = cluster.enabled()
+                ? cluster.forward(request.topic(), payload, qos, retain).stream().sorted().toList() : null;
+        return new ApiModel.PublishResult(request.topic(), qos, retain, payload.length, forwardedTo);
     }
 
     private static byte[] decode(String payload, String encoding) {
@@ -91,24 +99,55 @@ public class BridgeResource {
         return new ApiModel.BrokerView(broker.port(), broker.websocketPort(), "/mqtt", broker.clients().count());
     }
 
+    /** The clients connected here and, with the cluster on, to every other live replica. */
     @GET
     @Path("/clients")
     public List<ApiModel.ClientView> clients() {
         Map<String, String> addresses = broker.addresses();
-        return broker.clients().clients().stream()
-                .sorted((a, b) -> a.id().compareTo(b.id()))
-                .map(c -> new ApiModel.ClientView(c.id(), addresses.get(c.id()), c.username(), c.connectedSince(),
-                        c.subscriptions().stream().sorted().toList()))
-                .toList();
+        List<ApiModel.ClientView> clients = new ArrayList<>();
+        broker.clients().clients().forEach(c -> clients.add(new ApiModel.ClientView(c.id(), addresses.get(c.id()),
+                c.username(), c.connectedSince(), c.subscriptions().stream().sorted().toList(), cluster.nodeId())));
+        cluster.remoteClients().forEach(s -> clients.add(new ApiModel.ClientView(s.clientId(), null, s.username(),
+                java.time.Instant.ofEpochMilli(s.connectedAt()), s.subscriptions(), s.node())));
+        clients.sort((a, b) -> a.id().compareTo(b.id()));
+        return clients;
     }
 
+    /**
+     * Closes a client's connection, on whichever replica it is: 204 once it is gone (here at once; on another replica
+     * when the cluster has seen it go, within 5 s), 202 when the other replica was asked and has not answered yet.
+     */
     @DELETE
     @Path("/clients/{id}")
     public Response disconnect(@PathParam("id") String id) {
-        if (!broker.disconnect(id)) {
-            throw ApiException.notFound("No client '" + id + "' is connected");
+        if (broker.disconnect(id)) {
+            return Response.noContent().build();
         }
-        return Response.noContent().build();
+        if (cluster.disconnectRemote(id).isPresent()) {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            while (cluster.connectedElsewhere(id) && System.nanoTime() - deadline < 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+            }
+            return cluster.connectedElsewhere(id) ? Response.accepted().build() : Response.noContent().build();
+        }
+        throw ApiException.notFound("No client '" + id + "' is connected");
+    }
+
+    /** The replicas of the cluster, with their figures; {@code enabled: false} and none when the cluster is off. */
+    @GET
+    @Path("/cluster")
+    public ApiModel.ClusterView cluster() {
+        if (!cluster.enabled()) {
+            return new ApiModel.ClusterView(false, cluster.name(), cluster.nodeId(), 1, List.of());
+        }
+        List<ApiModel.MemberView> members = cluster.members().stream().map(m -> new ApiModel.MemberView(m.node().node(),
+                m.node().node().equals(cluster.nodeId()), m.live(), m.node().state(), m.node().instance(),
+                java.time.Instant.ofEpochMilli(m.node().startedAt()), java.time.Instant.ofEpochMilli(m.node().heartbeatAt()),
+                m.node().clients(), m.node().subscriptions(), m.node().forwarded(), m.node().received(),
+                Math.round(m.forwardedPerSecond() * 10) / 10.0, Math.round(m.receivedPerSecond() * 10) / 10.0,
+                m.node().lag(), m.node().mqttPort())).toList();
+        return new ApiModel.ClusterView(true, cluster.name(), cluster.nodeId(),
+                (int) members.stream().filter(ApiModel.MemberView::live).count(), members);
     }
 
     @GET

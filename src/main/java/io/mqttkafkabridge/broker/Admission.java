@@ -102,6 +102,9 @@ final class Admission {
      * The CONNECT as Moquette should see it (client id assigned, certificate user as user name), or null when the
      * connection was refused or closed.
      */
+    /** False while the broker must not take clients yet (the cluster's state is being applied). */
+    volatile boolean accepting = true;
+
     MqttConnectMessage admit(ChannelHandlerContext ctx, GateConnection connection, MqttConnectMessage received) {
         if (connection.connected) {
             outcomes.close(ctx, "protocol-violation", "a second CONNECT on the same connection (MQTT-3.1.0-2)");
@@ -154,6 +157,16 @@ final class Admission {
                 return null;
             }
             connection.counted = true;
+        }
+        if (!accepting) {
+            outcomes.refuse(ctx, 3, "server-unavailable", who + ": the bridge is still loading the cluster's state");
+            return null;
+        }
+        if (variable.isWillFlag()) {
+            connection.will = new io.mqttkafkabridge.routing.MqttPublication(payload.willTopic(),
+                    payload.willMessageInBytes() == null ? new byte[0] : payload.willMessageInBytes(), variable.willQos(),
+                    variable.isWillRetain(), clientId, username);
+            connect = withoutWill(connect);
         }
         connection.connected = true;
         connection.clientId = clientId;
@@ -237,6 +250,16 @@ final class Admission {
                         v.isWillFlag(), v.isCleanSession(), v.keepAliveTimeSeconds()),
                 new MqttConnectPayload(p.clientIdentifier(), p.willProperties(), p.willTopic(), p.willMessageInBytes(),
                         userName, v.hasPassword() ? p.passwordInBytes() : new byte[0]));
+    }
+
+    private static MqttConnectMessage withoutWill(MqttConnectMessage connect) {
+        var v = connect.variableHeader();
+        var p = connect.payload();
+        return new MqttConnectMessage(connect.fixedHeader(),
+                new MqttConnectVariableHeader(v.name(), v.version(), v.hasUserName(), v.hasPassword(), false, 0, false,
+                        v.isCleanSession(), v.keepAliveTimeSeconds()),
+                new MqttConnectPayload(p.clientIdentifier(), p.willProperties(), null, (byte[]) null, p.userName(),
+                        p.passwordInBytes()));
     }
 
     private static MqttConnectMessage withClientId(MqttConnectMessage connect, String clientId) {

@@ -25,9 +25,30 @@ public final class ClientTracker extends AbstractInterceptHandler {
 
     private final Map<String, Client> clients = new ConcurrentHashMap<>();
     private final Runnable onConnect;
+    private volatile Listener listener = new Listener() {
+    };
+
+    /**
+     * Told of connections and subscriptions as Moquette reports them, on the client's session loop: must return at
+     * once (hand the work to a thread of its own) and never throw.
+     */
+    public interface Listener {
+        default void connected(String clientId, String username, boolean cleanSession) {
+        }
+
+        /** The connection ended (DISCONNECT, lost, taken over); {@code cleanSession}: its subscriptions are gone. */
+        default void disconnected(String clientId, boolean cleanSession) {
+        }
+
+        default void subscribed(String clientId, String filter) {
+        }
+
+        default void unsubscribed(String clientId, String filter) {
+        }
+    }
 
     /** A connected client. */
-    public record Client(String id, String username, Instant connectedSince, Set<String> subscriptions) {
+    public record Client(String id, String username, Instant connectedSince, Set<String> subscriptions, boolean cleanSession) {
     }
 
     ClientTracker(Runnable onConnect) {
@@ -47,18 +68,26 @@ public final class ClientTracker extends AbstractInterceptHandler {
     @Override
     public void onConnect(InterceptConnectMessage msg) {
         clients.put(msg.getClientID(), new Client(msg.getClientID(), msg.getUsername(), Instant.now(),
-                ConcurrentHashMap.newKeySet()));
+                ConcurrentHashMap.newKeySet(), msg.isCleanSession()));
         onConnect.run();
+        listener.connected(msg.getClientID(), msg.getUsername(), msg.isCleanSession());
     }
 
     @Override
     public void onDisconnect(InterceptDisconnectMessage msg) {
-        clients.remove(msg.getClientID());
+        ended(msg.getClientID());
     }
 
     @Override
     public void onConnectionLost(InterceptConnectionLostMessage msg) {
-        clients.remove(msg.getClientID());
+        ended(msg.getClientID());
+    }
+
+    private void ended(String clientId) {
+        Client client = clients.remove(clientId);
+        if (client != null) {
+            listener.disconnected(clientId, client.cleanSession());
+        }
     }
 
     @Override
@@ -67,6 +96,7 @@ public final class ClientTracker extends AbstractInterceptHandler {
         if (client != null) {
             client.subscriptions().add(msg.getTopicFilter());
         }
+        listener.subscribed(msg.getClientID(), msg.getTopicFilter());
     }
 
     @Override
@@ -75,6 +105,12 @@ public final class ClientTracker extends AbstractInterceptHandler {
         if (client != null) {
             client.subscriptions().remove(msg.getTopicFilter());
         }
+        listener.unsubscribed(msg.getClientID(), msg.getTopicFilter());
+    }
+
+    /** Sets the one listener (the cluster's). */
+    public void listen(Listener listener) {
+        this.listener = listener;
     }
 
     @Override

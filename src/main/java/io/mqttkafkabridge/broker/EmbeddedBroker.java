@@ -71,7 +71,12 @@ public class EmbeddedBroker {
     private volatile SessionLoops loops;
     private volatile RetainedStore retained;
 
-    EmbeddedBroker(BridgeConfig config, RouteTable routes, UplinkJournal uplink, MeterRegistry registry, MqttAccess access) {
+    private final jakarta.enterprise.inject.Instance<BrokerStartHook> hooks;
+    private volatile Admission admission;
+
+    EmbeddedBroker(BridgeConfig config, RouteTable routes, UplinkJournal uplink, MeterRegistry registry, MqttAccess access,
+            jakarta.enterprise.inject.Instance<BrokerStartHook> hooks) {
+        this.hooks = hooks;
         this.config = config.broker();
         this.access = access;
         this.allowAnonymous = config.security().allowAnonymous();
@@ -98,14 +103,21 @@ public class EmbeddedBroker {
         Path dataPath = DataFolder.writable(config.dataPath(), "bridge.broker.data-path");
         Server moquette;
         try {
+            for (BrokerStartHook hook : hooks) {
+                hook.beforeStart();
+            }
             // before Moquette starts: a TLS file that cannot be read fails the start (Moquette would run without TLS)
             moquette = startWithQuarantine(dataPath, TlsContext.of(config));
+            server = moquette;
+            port = awaitBoundPort(moquette);
+            for (BrokerStartHook hook : hooks) {
+                hook.started(this);
+            }
         } catch (RuntimeException e) {
             started.completeExceptionally(e);
             throw e;
         }
-        server = moquette;
-        port = awaitBoundPort(moquette);
+        admission.accepting = true;
         started.complete(null);
         BridgeLog.LOG.brokerStarted(config.host(), port,
                 config.persistence() == BridgeConfig.Persistence.H2 ? dataPath.toString() : "memory");
@@ -137,12 +149,15 @@ public class EmbeddedBroker {
             retained = retainedStore;
             GateOutcomes outcomes = new GateOutcomes(registry);
             Admission admission = new Admission(access, config, outcomes);
+            admission.accepting = !hooks.iterator().hasNext();
+            this.admission = admission;
             MqttGate gate = new MqttGate(admission,
                     new PublishPath(access, uplink::append, uplink::acceptingPublishes, retainedStore, outcomes,
                             config.maxTopicLevels(), registry),
                     new FlowControl(sessionQueues, admission.connectTimeoutMillis(), registry),
                     new DeliveryFilter(access, retainedStore, MoquetteFields.subscriptions(moquette), registry),
-                    new InflightResends(sessionLoops, sessionQueues.sessions()), outcomes, config.slowReaderTimeout().toMillis());
+                    new InflightResends(sessionLoops, sessionQueues.sessions()), outcomes, config.slowReaderTimeout().toMillis(),
+                    this::will);
             if (!MqttGate.install(moquette, gate)) {
                 throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
                         + "(a Moquette version other than 0.17?)");
@@ -340,6 +355,42 @@ public class EmbeddedBroker {
         MqttPublishVariableHeader variable = new MqttPublishVariableHeader(topic, 0);
         moquette.internalPublish(new MqttPublishMessage(fixed, variable, Unpooled.wrappedBuffer(payload)), INTERNAL_CLIENT_ID);
         sent[qos].increment();
+    }
+
+    /**
+     * A will, when its connection ended without DISCONNECT (the gate calls this on the connection's event loop):
+     * journaled as a publish of its client (so the uplink routes and the cluster see it as one), and delivered here.
+     * The will is published even when the journal cannot take it: there is no device to refuse.
+     */
+    private void will(io.mqttkafkabridge.routing.MqttPublication will) {
+        if (!uplink.acceptingPublishes() || !uplink.append(will)) {
+            BridgeLog.LOG.willNotJournaled(will.clientId(), will.topic());
+        }
+        if (server != null) {
+            publish(will.topic(), will.payload(), will.qos(), will.retain());
+        }
+    }
+
+    /**
+     * Sets what is retained for {@code topic} (an empty payload clears it) without delivering anything: the cluster's
+     * retained messages, as other replicas kept them.
+     */
+    public void applyRetained(String topic, int qos, byte[] payload) {
+        RetainedStore store = retained;
+        if (store == null) {
+            throw new IllegalStateException("The MQTT broker is not running");
+        }
+        if (payload.length == 0) {
+            store.clear(topic);
+        } else {
+            store.keep(topic, qos, payload);
+        }
+    }
+
+    /** Every (client id, topic filter) the broker holds now, including those of offline persistent sessions. */
+    public List<String[]> storedSubscriptions() {
+        Server moquette = server;
+        return moquette == null ? List.of() : MoquetteFields.storedSubscriptions(moquette);
     }
 
     private static void stopQuietly(Server moquette) {

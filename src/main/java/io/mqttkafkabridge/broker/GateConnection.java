@@ -34,6 +34,13 @@ final class GateConnection {
     ArrayDeque<Object> held;
     /** The CONNECT went on to Moquette; its CONNACK has not been written yet. */
     boolean awaitingConnack;
+    /** Moquette sent CONNACK 0 for it. */
+    boolean accepted;
+    /**
+     * The will of the CONNECT, which the gate publishes itself (Moquette is given the CONNECT without it): when the
+     * connection ends in any way but a DISCONNECT, including a takeover by a newer connection here or on another replica.
+     */
+    io.mqttkafkabridge.routing.MqttPublication will;
     /** What the subscriber may receive ({@link DeliveryFilter}). */
     final DeliveryFilter.Subscriptions subscriptions = new DeliveryFilter.Subscriptions();
 

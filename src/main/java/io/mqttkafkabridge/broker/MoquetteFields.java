@@ -27,6 +27,22 @@ final class MoquetteFields {
         }
     }
 
+    /** Every (client id, topic filter) in Moquette's subscription store: persistent sessions' subscriptions after a restart. */
+    static java.util.List<String[]> storedSubscriptions(io.moquette.broker.Server moquette) {
+        try {
+            Object directory = subscriptions(moquette);
+            Object repository = field(directory.getClass(), "subscriptionsRepository").get(directory);
+            java.util.List<String[]> all = new java.util.ArrayList<>();
+            for (io.moquette.broker.subscriptions.Subscription s
+                    : ((io.moquette.broker.ISubscriptionsRepository) repository).listAllSubscriptions()) {
+                all.add(new String[] {s.getClientId(), s.getTopicFilter().toString()});
+            }
+            return all;
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalStateException("cannot read Moquette's stored subscriptions (a Moquette version other than 0.17?): " + e, e);
+        }
+    }
+
     /** The declared field {@code name} of {@code type}, made accessible. */
     static Field field(Class<?> type, String name) throws NoSuchFieldException {
         Field field = type.getDeclaredField(name);

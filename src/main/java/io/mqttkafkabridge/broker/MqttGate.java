@@ -60,9 +60,12 @@ final class MqttGate extends ChannelDuplexHandler {
     private final GateOutcomes outcomes;
     private final long slowReaderMillis;
     private final FlowControl.Reader reader = this::channelRead;
+    private final java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills;
 
     MqttGate(Admission admission, PublishPath publishes, FlowControl flow, DeliveryFilter deliveries,
-            InflightResends resends, GateOutcomes outcomes, long slowReaderMillis) {
+            InflightResends resends, GateOutcomes outcomes, long slowReaderMillis,
+            java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills) {
+        this.wills = wills;
         this.admission = admission;
         this.publishes = publishes;
         this.flow = flow;
@@ -107,6 +110,11 @@ final class MqttGate extends ChannelDuplexHandler {
             admission.closed(connection);
             publishes.closed(connection);
             FlowControl.closed(connection);
+            if (connection.accepted && connection.will != null) {
+                io.mqttkafkabridge.routing.MqttPublication will = connection.will;
+                connection.will = null;
+                wills.accept(will);
+            }
         }
         super.channelInactive(ctx);
     }
@@ -171,6 +179,10 @@ final class MqttGate extends ChannelDuplexHandler {
                 }
                 super.channelRead(ctx, msg);
             }
+            case DISCONNECT -> {
+                connection.will = null; // MQTT-3.14.4-3
+                super.channelRead(ctx, msg);
+            }
             case UNSUBSCRIBE -> {
                 deliveries.unsubscribing(connection, (MqttUnsubscribeMessage) message);
                 super.channelRead(ctx, msg);
@@ -185,6 +197,10 @@ final class MqttGate extends ChannelDuplexHandler {
         if (connection == null) {
             super.write(ctx, msg, promise);
             return;
+        }
+        if (msg instanceof MqttConnAckMessage connack && connack.variableHeader().connectReturnCode()
+                == io.netty.handler.codec.mqtt.MqttConnectReturnCode.CONNECTION_ACCEPTED) {
+            connection.accepted = true;
         }
         if (msg instanceof MqttConnAckMessage && connection.awaitingConnack) {
             flow.connackWritten(ctx, connection, promise, reader);

@@ -32,6 +32,45 @@ public interface BridgeConfig {
 
     Security security();
 
+    Cluster cluster();
+
+    /** Replicas that act as one MQTT broker, through Kafka. */
+    interface Cluster {
+        /** Off: every replica is a broker of its own (devices on different replicas do not see each other). */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** Replicas with the same name on the same Kafka form one cluster; the prefix of its internal topics. */
+        @WithDefault("mqtt-kafka-bridge")
+        String name();
+
+        /** This replica's id in the cluster; default: the host name (the pod name in the StatefulSet). */
+        Optional<String> nodeId();
+
+        /** Partitions of {@code <name>.messages}, the forwarded publishes (key: MQTT topic). */
+        @WithDefault("6")
+        int messagesPartitions();
+
+        /** How long forwarded publishes stay in {@code <name>.messages}: what a replica down for longer misses. */
+        @WithDefault("1d")
+        Duration messagesRetention();
+
+        /** Replication factor of the internal topics when the bridge creates them; default: the brokers' default. */
+        Optional<Short> replicationFactor();
+
+        /** How often a replica says it is alive, with its figures, in {@code <name>.nodes}. */
+        @WithDefault("2s")
+        Duration heartbeatInterval();
+
+        /** A replica not heard of for this long is shown as down; its clients are no longer listed. */
+        @WithDefault("10s")
+        Duration memberTimeout();
+
+        /** How long start-up waits for Kafka to create, check and load the cluster's topics before it fails. */
+        @WithDefault("5m")
+        Duration startTimeout();
+    }
+
     /** The embedded MQTT broker. */
     interface Broker {
         /** Address the MQTT listener binds to. */

@@ -83,7 +83,7 @@ public class DownlinkChannelConfigSourceFactory implements ConfigSourceFactory {
     }
 
     /** The pod name in Kubernetes (HOSTNAME), else the host's name. */
-    static String hostName() {
+    public static String hostName() {
         String env = System.getenv("HOSTNAME");
         if (env != null && !env.isBlank()) {
             return env.trim();

@@ -15,7 +15,7 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import io.smallrye.health.api.Wellness;
 
 import io.mqttkafkabridge.metrics.BridgeLog;
-import io.mqttkafkabridge.uplink.KafkaTopicProbe;
+import io.mqttkafkabridge.kafka.KafkaAdmin;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -29,7 +29,7 @@ import io.quarkus.runtime.StartupEvent;
 @ApplicationScoped
 public class KafkaHealth implements HealthCheck {
 
-    private final KafkaTopicProbe kafka;
+    private final KafkaAdmin kafka;
     private final AtomicBoolean reachable = new AtomicBoolean(true);
     private final ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "kafka-watch");
@@ -37,7 +37,7 @@ public class KafkaHealth implements HealthCheck {
         return t;
     });
 
-    KafkaHealth(KafkaTopicProbe kafka) {
+    KafkaHealth(KafkaAdmin kafka) {
         this.kafka = kafka;
     }
 
@@ -53,7 +53,7 @@ public class KafkaHealth implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        KafkaTopicProbe.Cluster cluster = kafka.cluster();
+        KafkaAdmin.Cluster cluster = kafka.cluster();
         boolean up = cluster.reachable();
         if (reachable.compareAndSet(!up, up)) {
             if (up) {

@@ -210,4 +210,51 @@ public interface BridgeLog extends BasicLogger {
     @LogMessage(level = WARN)
     @Message(id = 603, value = "No password file (bridge.security.password-file) and anonymous clients refused (bridge.security.allow-anonymous=false): every MQTT client will be refused")
     void nobodyCanConnect();
+    @LogMessage(level = WARN)
+    @Message(id = 23, value = "The will of client %s (topic %s) was delivered here but not journaled (the journal is full or failing): the uplink routes and the other replicas do not get it")
+    void willNotJournaled(String clientId, String topic);
+
+    @LogMessage(level = INFO)
+    @Message(id = 700, value = "Cluster '%s': node %s (instance %s) loaded %d retained messages, %d subscriptions of %d other nodes, %d sessions in %d ms; topics %s")
+    void clusterLoaded(String cluster, String node, String instance, int retained, int filters, int nodes, int sessions, long millis, String topics);
+
+    @LogMessage(level = WARN)
+    @Message(id = 701, value = "Cluster: waiting for Kafka to create, check and load the cluster's topics: %s")
+    void clusterWaiting(String reason);
+
+    @LogMessage(level = INFO)
+    @Message(id = 702, value = "Cluster: node %s joined (instance %s)")
+    void clusterNodeJoined(String node, String instance);
+
+    @LogMessage(level = WARN)
+    @Message(id = 703, value = "Cluster: node %s is down (no heartbeat for %d ms, bridge.cluster.member-timeout)")
+    void clusterNodeDown(String node, long silentMillis);
+
+    @LogMessage(level = INFO)
+    @Message(id = 704, value = "Cluster: node %s left")
+    void clusterNodeLeft(String node);
+
+    @LogMessage(level = INFO)
+    @Message(id = 705, value = "Cluster: client %s connected to node %s, so its connection here is closed (MQTT-3.1.4-2)")
+    void clusterTakeover(String clientId, String node);
+
+    @LogMessage(level = WARN)
+    @Message(id = 706, value = "Cluster: a record of %s could not be read and was skipped (partition %d offset %d): %s")
+    void clusterBadRecord(String topic, int partition, long offset, String reason);
+
+    @LogMessage(level = WARN)
+    @Message(id = 707, value = "Cluster: could not write to %s: %s; it is written again when Kafka answers")
+    void clusterWriteFailed(String topic, String reason);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 708, value = "Cluster: reading %s failed, retrying in 1 s: %s")
+    void clusterReadFailed(String topic, String reason);
+
+    @LogMessage(level = INFO)
+    @Message(id = 709, value = "Cluster: client %s disconnected at the request of node %s (DELETE /api/v1/clients)")
+    void clusterDisconnectRequested(String clientId, String node);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 710, value = "Cluster: another process (instance %s) with node id %s heartbeats in cluster '%s'; this one (instance %s) keeps running but the two confuse the cluster: give every replica its own bridge.cluster.node-id")
+    void clusterDuplicateNode(String other, String node, String cluster, String instance);
 }

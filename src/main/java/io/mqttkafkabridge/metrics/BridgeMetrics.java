@@ -51,6 +51,14 @@ public class BridgeMetrics {
     public static final String MQTT_DELIVERY_DENIED = "mqtt.delivery.denied";
     /** {@code bridge_downlink_lag{topic,partition}}: records of a downlink partition not yet read. */
     public static final String DOWNLINK_LAG = "bridge.downlink.lag";
+    /** Gauge: live replicas of the cluster (this one included). */
+    public static final String CLUSTER_NODES = "bridge.cluster.nodes";
+    /** Counter: publishes forwarded to other replicas. */
+    public static final String CLUSTER_FORWARDED = "bridge.cluster.forwarded";
+    /** Counter: publishes other replicas forwarded, delivered here. */
+    public static final String CLUSTER_RECEIVED = "bridge.cluster.received";
+    /** Gauge: forwarded publishes this replica has not read yet. */
+    public static final String CLUSTER_LAG = "bridge.cluster.lag";
     /** {@code bridge_kafka_send_seconds}: histogram of producer hand-over to Kafka acknowledgement. */
     public static final String KAFKA_SEND = "bridge.kafka.send";
     /** {@code bridge_journal_entries}: entries not yet in Kafka. */

@@ -21,7 +21,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.mqttkafkabridge.uplink.KafkaTopicProbe;
+import io.mqttkafkabridge.kafka.KafkaAdmin;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -33,7 +33,7 @@ import io.quarkus.runtime.StartupEvent;
 public class DownlinkLag {
 
     private final MeterRegistry registry;
-    private final KafkaTopicProbe kafka;
+    private final KafkaAdmin kafka;
     private final Optional<String> groupId;
     private final Map<TopicPartition, Long> lag = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scanner = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -42,7 +42,7 @@ public class DownlinkLag {
         return t;
     });
 
-    DownlinkLag(MeterRegistry registry, KafkaTopicProbe kafka,
+    DownlinkLag(MeterRegistry registry, KafkaAdmin kafka,
             @ConfigProperty(name = "mp.messaging.incoming.downlink.group.id") Optional<String> groupId,
             @ConfigProperty(name = "mp.messaging.incoming.downlink.enabled", defaultValue = "true") boolean enabled) {
         this.registry = registry;

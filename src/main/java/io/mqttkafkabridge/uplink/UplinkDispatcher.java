@@ -28,6 +28,7 @@ import org.eclipse.microprofile.reactive.messaging.Metadata;
 import org.eclipse.microprofile.reactive.messaging.Outgoing;
 
 import io.mqttkafkabridge.config.BridgeConfig;
+import io.mqttkafkabridge.kafka.KafkaAdmin;
 import io.mqttkafkabridge.journal.Journal;
 import io.mqttkafkabridge.journal.JournalEntry;
 import io.mqttkafkabridge.metrics.BridgeLog;
@@ -63,7 +64,8 @@ public class UplinkDispatcher {
     private final Journal journal;
     private final Optional<String> deadLetterTopic;
     private final Duration drainTimeout;
-    private final KafkaTopicProbe topicProbe;
+    private final KafkaAdmin topicProbe;
+    private final UplinkForwarding forwarding;
     private final ConcurrentLinkedQueue<Outbound> retries = new ConcurrentLinkedQueue<>();
     private final Set<String> writableTopics = ConcurrentHashMap.newKeySet();
     private final AtomicLong demand = new AtomicLong();
@@ -73,7 +75,8 @@ public class UplinkDispatcher {
     private volatile long lastRetryLog;
 
     UplinkDispatcher(RouteTable routes, BridgeMetrics metrics, UplinkJournal journal, BridgeConfig config,
-            KafkaTopicProbe topicProbe) {
+            KafkaAdmin topicProbe, UplinkForwarding forwarding) {
+        this.forwarding = forwarding;
         this.routes = routes;
         this.metrics = metrics;
         this.uplinkJournal = journal;
@@ -118,6 +121,10 @@ public class UplinkDispatcher {
     }
 
     private void readLoop() {
+        // forwarding decisions need the cluster's subscriptions: entries replayed after a restart wait for them
+        while (running && !forwarding.ready().toCompletableFuture().isDone()) {
+            LockSupport.parkNanos(10_000_000L);
+        }
         List<Outbound> batch = List.of();
         int next = 0;
         while (running) {
@@ -151,18 +158,26 @@ public class UplinkDispatcher {
     /** The records of one journal entry; none (and the entry is done) when no route matches. */
     private List<Outbound> expand(JournalEntry entry) {
         List<UplinkRoute> matching = routes.uplinkRoutesFor(entry.publication().topic());
+        List<UplinkRecord> internal = forwarding.recordsFor(entry.publication());
         if (matching.isEmpty()) {
             metrics.uplinkUnrouted();
             BridgeLog.LOG.unrouted(entry.publication().topic(), entry.publication().clientId());
-            journal.ack(entry.seq());
-            return List.of();
+            if (internal.isEmpty()) {
+                journal.ack(entry.seq());
+                return List.of();
+            }
         }
-        AtomicInteger remaining = new AtomicInteger(matching.size());
-        List<Outbound> records = new ArrayList<>(matching.size());
+        AtomicInteger remaining = new AtomicInteger(matching.size() + internal.size());
+        List<Outbound> records = new ArrayList<>(matching.size() + internal.size());
         for (UplinkRoute route : matching) {
             metrics.uplinkMatched(route.name());
             UplinkRecord record = route.toRecord(entry.publication());
             records.add(new Outbound(entry.seq(), remaining, record, record.kafkaTopic(), null, entry.publication().topic()));
+        }
+        for (UplinkRecord record : internal) {
+            Outbound out = new Outbound(entry.seq(), remaining, record, record.kafkaTopic(), null, entry.publication().topic());
+            out.internal = true;
+            records.add(out);
         }
         return records;
     }
@@ -202,7 +217,11 @@ public class UplinkDispatcher {
         return Message.of(out.record.value(), Metadata.of(metadata),
                 () -> {
                     metrics.kafkaSend(System.nanoTime() - sentAt);
-                    metrics.uplink(out.record.route().name(), out.error == null ? "sent" : "dead-lettered");
+                    if (out.internal) {
+                        forwarding.sent(out.record);
+                    } else {
+                        metrics.uplink(out.record.route().name(), out.error == null ? "sent" : "dead-lettered");
+                    }
                     done(out);
                     return CompletableFuture.completedFuture(null);
                 },
@@ -223,6 +242,10 @@ public class UplinkDispatcher {
             return; // shutting down: the entry stays in the journal and is sent after the next start
         }
         String route = out.record.route().name();
+        if (out.internal) {
+            failedInternal(out, failure);
+            return;
+        }
         if (isRetriable(failure)) {
             metrics.uplink(route, "retried");
             long now = System.nanoTime();
@@ -246,6 +269,22 @@ public class UplinkDispatcher {
         metrics.uplink(route, "dropped");
         BridgeLog.LOG.poisonDropped(route, out.topic, out.mqttTopic, reason,
                 deadLetterTopic.map(t -> "'" + t + "' failed too").orElse("not set"));
+        done(out);
+    }
+
+    /** A cluster record: tried again while the failure can pass, else dropped with a log line (never dead-lettered). */
+    private void failedInternal(Outbound out, Throwable failure) {
+        if (isRetriable(failure)) {
+            long now = System.nanoTime();
+            if (now - lastRetryLog > TimeUnit.SECONDS.toNanos(10)) {
+                lastRetryLog = now;
+                BridgeLog.LOG.uplinkRetry(out.topic, String.valueOf(failure));
+            }
+            retries.add(out.retryAt(now + RETRY_DELAY_NANOS));
+            wakeUp();
+            return;
+        }
+        BridgeLog.LOG.poisonDropped(out.record.route().name(), out.topic, out.mqttTopic, String.valueOf(failure), "not used for the cluster's topics");
         done(out);
     }
 
@@ -296,6 +335,8 @@ public class UplinkDispatcher {
         final String topic;
         final String error;
         final String mqttTopic;
+        /** A record of the cluster ({@link UplinkForwarding}), not of a route. */
+        boolean internal;
         long notBefore;
 
         Outbound(long seq, AtomicInteger remaining, UplinkRecord record, String topic, String error, String mqttTopic) {
@@ -309,6 +350,7 @@ public class UplinkDispatcher {
 
         Outbound retryAt(long nanos) {
             Outbound retry = new Outbound(seq, remaining, record, topic, error, mqttTopic);
+            retry.internal = internal;
             retry.notBefore = nanos;
             return retry;
         }

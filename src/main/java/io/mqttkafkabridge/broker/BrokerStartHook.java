@@ -1,0 +1,14 @@
+package io.mqttkafkabridge.broker;
+
+/**
+ * Work the broker waits for before it listens, and is told of once it listens, before it takes clients: the
+ * cluster's shared state. A CDI bean; {@link EmbeddedBroker} calls every one on the start-up thread, in this order.
+ */
+public interface BrokerStartHook {
+
+    /** Before the broker starts: may block (load state from Kafka); an exception fails the start with its message. */
+    void beforeStart();
+
+    /** The broker runs and refuses CONNECTs (CONNACK 3) until this returns: apply what was loaded. */
+    void started(EmbeddedBroker broker);
+}

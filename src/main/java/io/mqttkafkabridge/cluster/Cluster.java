@@ -1,0 +1,612 @@
+package io.mqttkafkabridge.cluster;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import jakarta.interceptor.Interceptor;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.mqttkafkabridge.broker.BrokerStartHook;
+import io.mqttkafkabridge.broker.ClientTracker;
+import io.mqttkafkabridge.broker.EmbeddedBroker;
+import io.mqttkafkabridge.config.BridgeConfig;
+import io.mqttkafkabridge.config.DownlinkChannelConfigSourceFactory;
+import io.mqttkafkabridge.kafka.KafkaAdmin;
+import io.mqttkafkabridge.metrics.BridgeLog;
+import io.mqttkafkabridge.metrics.BridgeMetrics;
+import io.mqttkafkabridge.routing.KeyStrategy;
+import io.mqttkafkabridge.routing.MqttPublication;
+import io.mqttkafkabridge.routing.TopicFilter;
+import io.mqttkafkabridge.routing.UplinkRecord;
+import io.mqttkafkabridge.routing.UplinkRoute;
+import io.mqttkafkabridge.uplink.UplinkForwarding;
+import io.quarkus.runtime.ShutdownEvent;
+
+/**
+ * The replicas of one {@code bridge.cluster.name} on one Kafka, acting as one MQTT broker (README, Cluster). Off by
+ * default ({@code bridge.cluster.enabled}); then every method is a no-op.
+ * <ul>
+ * <li>Before the broker starts ({@link #beforeStart}, start-up thread): the internal topics are created or checked,
+ * the state topics are read to their end, the node id is checked for a second live process, and the messages reader
+ * takes its position. Once it runs ({@link #started}), the loaded retained messages are applied and this replica's
+ * subscriptions and sessions are reconciled with what the topics held, before the broker takes clients.</li>
+ * <li>Device publishes are forwarded by the uplink ({@link UplinkForwarding}): one more record of the same journal
+ * entry to {@code <name>.messages}, for the replicas with a matching subscription, and one to {@code <name>.retained}
+ * for a retained publish. Other replicas' forwarded publishes are injected into the broker ({@link #deliver}).</li>
+ * <li>State records (subscriptions, sessions, heartbeats) are written by one thread ("cluster-writer") in the order
+ * the broker reported the changes; the broker's callbacks only queue them.</li>
+ * </ul>
+ */
+@Singleton
+public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker.Listener {
+
+    /** After the broker has stopped taking clients, before the uplink drains. */
+    static final int STOP_PRIORITY = Interceptor.Priority.PLATFORM_BEFORE + 100;
+
+    private final BridgeConfig.Cluster config;
+    private final boolean enabled;
+    private final String self;
+    private final String instance = UUID.randomUUID().toString();
+    private final long startedAt = System.currentTimeMillis();
+    private final ClusterTopics topics;
+    private final KafkaAdmin admin;
+    private final ClusterMembers members;
+    private final ClusterSubscriptions subscriptions;
+    private final UplinkRoute messagesRoute;
+    private final UplinkRoute retainedRoute;
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    /** Every client the sessions topic says is connected somewhere, by client id. */
+    private final Map<String, ClusterRecords.Session> sessions = new ConcurrentHashMap<>();
+    /** This replica's connections, by client id. */
+    private final Map<String, LocalConnection> locals = new ConcurrentHashMap<>();
+    private final Map<String, byte[]> retainedSnapshot = new HashMap<>();
+    private final Map<String, Integer> retainedQos = new HashMap<>();
+    private final AtomicBoolean duplicateLogged = new AtomicBoolean();
+    private final AtomicBoolean resync = new AtomicBoolean();
+    private final Counter forwarded;
+    private final Counter received;
+    private volatile EmbeddedBroker broker;
+    private volatile ScheduledExecutorService writer;
+    private volatile KafkaProducer<String, byte[]> producer;
+    private volatile ClusterStateReader stateReader;
+    private volatile ClusterMessagesReader messagesReader;
+    private volatile boolean stopping;
+
+    /** One connection of this replica: its nonce in the sessions topic, and whether its record has come back. */
+    private static final class LocalConnection {
+        final String nonce;
+        final ClusterRecords.Session record;
+        volatile boolean seen;
+
+        LocalConnection(ClusterRecords.Session record) {
+            this.nonce = record.nonce();
+            this.record = record;
+        }
+    }
+
+    Cluster(BridgeConfig config, KafkaAdmin admin, MeterRegistry registry) {
+        this.config = config.cluster();
+        this.enabled = this.config.enabled();
+        this.self = this.config.nodeId().map(String::trim).filter(s -> !s.isEmpty())
+                .orElseGet(DownlinkChannelConfigSourceFactory::hostName);
+        if (enabled && (self.contains(",") || self.indexOf(ClusterRecords.KEY_SEPARATOR) >= 0)) {
+            throw new IllegalStateException("bridge.cluster.node-id '" + self + "' may not contain a comma");
+        }
+        this.topics = ClusterTopics.of(this.config.name());
+        this.admin = admin;
+        this.members = new ClusterMembers(self, this.config.memberTimeout().toMillis());
+        this.subscriptions = new ClusterSubscriptions(self);
+        this.messagesRoute = new UplinkRoute("cluster", TopicFilter.parse("#"), topics.messages(), new KeyStrategy.MqttTopic());
+        this.retainedRoute = new UplinkRoute("cluster", TopicFilter.parse("#"), topics.retained(), new KeyStrategy.MqttTopic());
+        this.forwarded = Counter.builder(BridgeMetrics.CLUSTER_FORWARDED)
+                .description("Publishes forwarded to other replicas (records written to the cluster's messages topic)").register(registry);
+        this.received = Counter.builder(BridgeMetrics.CLUSTER_RECEIVED)
+                .description("Publishes other replicas forwarded that this one delivered to its clients").register(registry);
+        if (enabled) {
+            Gauge.builder(BridgeMetrics.CLUSTER_NODES, members, ClusterMembers::liveCount)
+                    .description("Live replicas of the cluster, this one included").register(registry);
+            Gauge.builder(BridgeMetrics.CLUSTER_LAG, this, c -> c.messagesReader == null ? 0 : c.messagesReader.lag())
+                    .description("Forwarded publishes in the cluster's messages topic this replica has not read yet").register(registry);
+        } else {
+            ready.complete(null);
+        }
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    public String nodeId() {
+        return self;
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    // ------------------------------------------------------------------ start-up
+
+    @Override
+    public void beforeStart() {
+        if (!enabled) {
+            return;
+        }
+        long start = System.nanoTime();
+        admin.ensureTopics(topics.specs(config), config.startTimeout(), BridgeLog.LOG::clusterWaiting);
+        Map<String, Object> consumerConfig = admin.clientConfig(ConsumerConfig.configNames());
+        ClusterStateReader reader = new ClusterStateReader(consumerConfig, topics.state(), this);
+        stateReader = reader;
+        reader.start();
+        try {
+            reader.loaded().get(config.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            reader.stop();
+            throw new IllegalStateException("The cluster's topics " + topics.state() + " could not be read within "
+                    + config.startTimeout() + " (bridge.cluster.start-timeout): " + e, e);
+        }
+        refuseDuplicate(reader);
+        Map<String, Object> producerConfig = admin.clientConfig(ProducerConfig.configNames());
+        producerConfig.put(ProducerConfig.CLIENT_ID_CONFIG, "mqtt-kafka-bridge-cluster");
+        producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
+        producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+        producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        producerConfig.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
+        producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer());
+        ClusterMessagesReader messages = new ClusterMessagesReader(consumerConfig, topics.messages(),
+                config.name() + "." + self, self, this);
+        messages.position();
+        messagesReader = messages;
+        writer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cluster-writer");
+            t.setDaemon(true);
+            return t;
+        });
+        int retainedCount;
+        synchronized (retainedSnapshot) {
+            retainedCount = retainedSnapshot.size();
+        }
+        BridgeLog.LOG.clusterLoaded(config.name(), self, instance, retainedCount, subscriptions.remoteSize(),
+                (int) members.all().stream().filter(m -> !m.node().node().equals(self)).count(), sessions.size(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), topics.all().toString());
+    }
+
+    /**
+     * A live process heartbeating with this node id: wait two heartbeats; if it heartbeats again, it runs, and this one
+     * must not (kill -9 leaves a last heartbeat behind, which does not come again).
+     */
+    private void refuseDuplicate(ClusterStateReader reader) {
+        ClusterRecords.Node other = members.get(self);
+        if (other == null || other.instance().equals(instance) || !members.isLive(self)) {
+            return;
+        }
+        long deadline = System.nanoTime() + 2 * config.heartbeatInterval().toNanos() + TimeUnit.SECONDS.toNanos(1);
+        long seen = other.heartbeatAt();
+        while (System.nanoTime() - deadline < 0) {
+            ClusterRecords.Node now = members.get(self);
+            if (now != null && !now.instance().equals(instance) && now.heartbeatAt() > seen && "up".equals(now.state())) {
+                reader.stop();
+                throw new IllegalStateException("bridge.cluster.node-id '" + self + "' is taken: another process (instance "
+                        + now.instance() + ", up since " + java.time.Instant.ofEpochMilli(now.startedAt())
+                        + ") runs with it in cluster '" + config.name() + "' on this Kafka. Give every replica its own "
+                        + "bridge.cluster.node-id (default: the host name, the pod name in a StatefulSet)");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+        }
+    }
+
+    @Override
+    public void started(EmbeddedBroker running) {
+        if (!enabled) {
+            return;
+        }
+        synchronized (retainedSnapshot) {
+            broker = running;
+            retainedSnapshot.forEach((topic, payload) -> running.applyRetained(topic, retainedQos.getOrDefault(topic, 0), payload));
+            retainedSnapshot.clear();
+            retainedQos.clear();
+        }
+        // the subscriptions persistent sessions kept across the restart, then what the topic says is no longer true
+        Map<String, Set<String>> stored = new HashMap<>();
+        for (String[] subscription : running.storedSubscriptions()) {
+            stored.computeIfAbsent(subscription[0], c -> new HashSet<>()).add(subscription[1]);
+        }
+        Set<String> recorded = new HashSet<>(subscriptions.recordedOwn());
+        List<String> ownSessions = sessions.values().stream().filter(s -> s.node().equals(self))
+                .map(ClusterRecords.Session::clientId).toList();
+        running.clients().listen(this);
+        writer.execute(() -> {
+            stored.forEach((client, filters) -> filters.forEach(filter -> subscriptions.subscribed(client, filter)));
+            Set<String> current = new HashSet<>(subscriptions.localFilters());
+            for (String filter : recorded) {
+                if (!current.contains(filter)) {
+                    send(topics.subscriptions(), ClusterRecords.subscriptionKey(self, filter), null);
+                }
+            }
+            for (String filter : current) {
+                if (!recorded.contains(filter)) {
+                    send(topics.subscriptions(), ClusterRecords.subscriptionKey(self, filter), new byte[] {1});
+                }
+            }
+            for (String client : ownSessions) {
+                if (!locals.containsKey(client)) {
+                    send(topics.sessions(), client, null); // left over from before a crash
+                }
+            }
+        });
+        messagesReader.start();
+        members.startLogging();
+        writer.scheduleWithFixedDelay(this::heartbeat, 0, config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+        ready.complete(null);
+    }
+
+    // ------------------------------------------------------------------ state records (state reader thread)
+
+    void stateRecord(String topic, String key, byte[] value, String qos) {
+        if (key == null) {
+            return;
+        }
+        if (topic.equals(topics.retained())) {
+            retainedRecord(key, value, qos == null ? 0 : Math.max(0, Math.min(2, Integer.parseInt(qos))));
+        } else if (topic.equals(topics.subscriptions())) {
+            int separator = key.indexOf(ClusterRecords.KEY_SEPARATOR);
+            if (separator > 0) {
+                subscriptions.record(key.substring(0, separator), key.substring(separator + 1), value != null);
+            }
+        } else if (topic.equals(topics.sessions())) {
+            sessionRecord(key, value == null ? null : ClusterRecords.read(value, ClusterRecords.Session.class));
+        } else if (topic.equals(topics.nodes())) {
+            ClusterRecords.Node node = value == null ? null : ClusterRecords.read(value, ClusterRecords.Node.class);
+            members.update(key, node);
+            if (node != null && key.equals(self) && !node.instance().equals(instance) && "up".equals(node.state())
+                    && ready.isDone() && duplicateLogged.compareAndSet(false, true)) {
+                BridgeLog.LOG.clusterDuplicateNode(node.instance(), self, config.name(), instance);
+            }
+        }
+    }
+
+    private void retainedRecord(String topic, byte[] value, int qos) {
+        byte[] payload = value == null ? new byte[0] : value;
+        synchronized (retainedSnapshot) {
+            EmbeddedBroker running = broker;
+            if (running == null) {
+                retainedSnapshot.put(topic, payload);
+                retainedQos.put(topic, qos);
+                return;
+            }
+            running.applyRetained(topic, qos, payload);
+        }
+    }
+
+    private void sessionRecord(String clientId, ClusterRecords.Session record) {
+        if (record == null) {
+            sessions.remove(clientId);
+        } else {
+            sessions.put(clientId, record);
+        }
+        LocalConnection local = locals.get(clientId);
+        if (local == null || writer == null) {
+            return;
+        }
+        if (record == null) {
+            if (local.seen) {
+                writer.execute(() -> {
+                    if (locals.get(clientId) == local) {
+                        send(topics.sessions(), clientId, ClusterRecords.write(local.record)); // a stale tombstone: still here
+                    }
+                });
+            }
+        } else if (record.node().equals(self) && record.nonce().equals(local.nonce)) {
+            local.seen = true;
+        } else if (local.seen) {
+            // a newer connection with this client id, on another replica (or a newer one here): this one goes
+            if (locals.remove(clientId, local)) {
+                BridgeLog.LOG.clusterTakeover(clientId, record.node());
+                EmbeddedBroker running = broker;
+                if (running != null && !record.node().equals(self)) {
+                    running.disconnect(clientId);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ the broker's callbacks (session loops)
+
+    @Override
+    public void connected(String clientId, String username, boolean cleanSession) {
+        if (stopping) {
+            return;
+        }
+        writer.execute(() -> {
+            if (cleanSession) {
+                subscriptions.sessionGone(clientId).forEach(this::withdraw);
+            }
+            ClusterRecords.Session record = withSubscriptions(new ClusterRecords.Session(clientId, self,
+                    UUID.randomUUID().toString(), username, System.currentTimeMillis(), cleanSession, List.of()), clientId);
+            locals.put(clientId, new LocalConnection(record));
+            send(topics.sessions(), clientId, ClusterRecords.write(record));
+        });
+    }
+
+    @Override
+    public void disconnected(String clientId, boolean cleanSession) {
+        if (stopping) {
+            return;
+        }
+        writer.execute(() -> {
+            if (cleanSession) {
+                subscriptions.sessionGone(clientId).forEach(this::withdraw);
+            }
+            LocalConnection local = locals.remove(clientId);
+            if (local != null) {
+                send(topics.sessions(), clientId, null);
+            }
+        });
+    }
+
+    @Override
+    public void subscribed(String clientId, String filter) {
+        writer.execute(() -> {
+            if (subscriptions.subscribed(clientId, filter)) {
+                send(topics.subscriptions(), ClusterRecords.subscriptionKey(self, filter), new byte[] {1});
+            }
+            sessionChanged(clientId);
+        });
+    }
+
+    @Override
+    public void unsubscribed(String clientId, String filter) {
+        writer.execute(() -> {
+            if (subscriptions.unsubscribed(clientId, filter)) {
+                withdraw(filter);
+            }
+            sessionChanged(clientId);
+        });
+    }
+
+    private void withdraw(String filter) {
+        send(topics.subscriptions(), ClusterRecords.subscriptionKey(self, filter), null);
+    }
+
+    private void sessionChanged(String clientId) {
+        LocalConnection local = locals.get(clientId);
+        if (local != null) {
+            send(topics.sessions(), clientId, ClusterRecords.write(withSubscriptions(local.record, clientId)));
+        }
+    }
+
+    private ClusterRecords.Session withSubscriptions(ClusterRecords.Session record, String clientId) {
+        Set<String> filters = subscriptions.byClient().get(clientId);
+        return new ClusterRecords.Session(record.clientId(), record.node(), record.nonce(), record.username(),
+                record.connectedAt(), record.cleanSession(), filters == null ? List.of() : filters.stream().sorted().toList());
+    }
+
+    // ------------------------------------------------------------------ forwarding
+
+    @Override
+    public CompletionStage<Void> ready() {
+        return ready;
+    }
+
+    @Override
+    public List<UplinkRecord> recordsFor(MqttPublication publication) {
+        if (!enabled) {
+            return List.of();
+        }
+        Set<String> targets = subscriptions.targets(publication.topic());
+        if (targets.isEmpty() && !publication.retain()) {
+            return List.of();
+        }
+        List<UplinkRecord> records = new ArrayList<>(2);
+        if (!targets.isEmpty()) {
+            UplinkRecord record = messagesRoute.toRecord(publication);
+            List<UplinkRecord.Header> headers = new ArrayList<>(record.headers());
+            headers.add(new UplinkRecord.Header(ClusterRecords.HEADER_ORIGIN, ClusterRecords.utf8(self)));
+            headers.add(new UplinkRecord.Header(ClusterRecords.HEADER_TARGETS, ClusterRecords.utf8(String.join(",", targets))));
+            records.add(new UplinkRecord(messagesRoute, topics.messages(), record.key(), headers, publication.payload()));
+        }
+        if (publication.retain()) {
+            records.add(new UplinkRecord(retainedRoute, topics.retained(), publication.topic(),
+                    List.of(new UplinkRecord.Header(UplinkRoute.HEADER_QOS, ClusterRecords.utf8(Integer.toString(publication.qos()))),
+                            new UplinkRecord.Header(ClusterRecords.HEADER_ORIGIN, ClusterRecords.utf8(self))),
+                    publication.payload().length == 0 ? null : publication.payload()));
+        }
+        return records;
+    }
+
+    @Override
+    public void sent(UplinkRecord record) {
+        if (record.kafkaTopic().equals(topics.messages())) {
+            forwarded.increment();
+        }
+    }
+
+    /**
+     * A publish made here by the bridge itself (REST API): sent to the replicas with a matching subscription, and
+     * kept as the cluster's retained message. Not journaled (nobody waits for a PUBACK); the producer retries while
+     * Kafka is away. Returns the replicas it was sent to.
+     */
+    public Set<String> forward(String topic, byte[] payload, int qos, boolean retain) {
+        if (!enabled || producer == null) {
+            return Set.of();
+        }
+        Set<String> targets = subscriptions.targets(topic);
+        for (UplinkRecord record : recordsFor(new MqttPublication(topic, payload, qos, retain, "mqtt-kafka-bridge", null))) {
+            ProducerRecord<String, byte[]> out = new ProducerRecord<>(record.kafkaTopic(), record.key(), record.value());
+            record.headers().forEach(h -> out.headers().add(new RecordHeader(h.name(), h.value())));
+            producer.send(out, (metadata, failure) -> {
+                if (failure == null) {
+                    sent(record);
+                } else {
+                    BridgeLog.LOG.clusterWriteFailed(record.kafkaTopic(), String.valueOf(failure));
+                }
+            });
+        }
+        return targets;
+    }
+
+    /** A forwarded publish for this replica's subscribers (messages reader). False when the broker no longer runs. */
+    boolean deliver(String topic, byte[] payload, int qos) {
+        EmbeddedBroker running = broker;
+        if (running == null || !running.isRunning()) {
+            return false;
+        }
+        try {
+            running.publish(topic, payload, Math.max(0, Math.min(2, qos)), false);
+        } catch (IllegalStateException e) {
+            return false;
+        }
+        received.increment();
+        return true;
+    }
+
+    void disconnectRequested(String clientId, String byNode) {
+        EmbeddedBroker running = broker;
+        if (clientId != null && running != null && running.disconnect(clientId)) {
+            BridgeLog.LOG.clusterDisconnectRequested(clientId, byNode);
+        }
+    }
+
+    // ------------------------------------------------------------------ operations
+
+    /** The replicas, with their figures (this one included). */
+    public List<ClusterMembers.Member> members() {
+        return members.all();
+    }
+
+    /** Clients connected to other live replicas. */
+    public Collection<ClusterRecords.Session> remoteClients() {
+        return sessions.values().stream().filter(s -> !s.node().equals(self) && members.isLive(s.node())).toList();
+    }
+
+    /**
+     * Asks the replica a client is connected to to close its connection.
+     *
+     * @return that replica, or empty when no live replica has the client
+     */
+    public Optional<String> disconnectRemote(String clientId) {
+        ClusterRecords.Session session = sessions.get(clientId);
+        if (!enabled || session == null || session.node().equals(self) || !members.isLive(session.node()) || producer == null) {
+            return Optional.empty();
+        }
+        ProducerRecord<String, byte[]> command = new ProducerRecord<>(topics.messages(), clientId, ClusterRecords.utf8(self));
+        command.headers().add(ClusterRecords.HEADER_ORIGIN, ClusterRecords.utf8(self))
+                .add(ClusterRecords.HEADER_TARGETS, ClusterRecords.utf8(session.node()))
+                .add(ClusterRecords.HEADER_KIND, ClusterRecords.utf8(ClusterRecords.KIND_DISCONNECT));
+        producer.send(command);
+        return Optional.of(session.node());
+    }
+
+    /** Whether a client is connected to another live replica. */
+    public boolean connectedElsewhere(String clientId) {
+        ClusterRecords.Session session = sessions.get(clientId);
+        return session != null && !session.node().equals(self) && members.isLive(session.node());
+    }
+
+    public long lag() {
+        ClusterMessagesReader reader = messagesReader;
+        return reader == null ? 0 : reader.lag();
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    private void heartbeat() {
+        if (resync.compareAndSet(true, false)) {
+            for (String filter : subscriptions.localFilters()) {
+                send(topics.subscriptions(), ClusterRecords.subscriptionKey(self, filter), new byte[] {1});
+            }
+            locals.forEach((client, local) -> send(topics.sessions(), client, ClusterRecords.write(withSubscriptions(local.record, client))));
+        }
+        send(topics.nodes(), self, ClusterRecords.write(node("up")));
+        members.checkSilences();
+    }
+
+    private ClusterRecords.Node node(String state) {
+        EmbeddedBroker running = broker;
+        return new ClusterRecords.Node(self, instance, state, startedAt, System.currentTimeMillis(),
+                running == null ? 0 : running.clients().count(), subscriptions.localSize(), (long) forwarded.count(),
+                (long) received.count(), lag(), running == null ? 0 : running.port());
+    }
+
+    private void send(String topic, String key, byte[] value) {
+        try {
+            producer.send(new ProducerRecord<>(topic, key, value), (metadata, failure) -> {
+                if (failure != null) {
+                    resync.set(true);
+                    BridgeLog.LOG.clusterWriteFailed(topic, String.valueOf(failure));
+                }
+            });
+        } catch (RuntimeException e) {
+            resync.set(true);
+            BridgeLog.LOG.clusterWriteFailed(topic, String.valueOf(e));
+        }
+    }
+
+    /**
+     * SIGTERM, once the broker has closed its connections: say this replica is gone (sessions, the subscriptions of
+     * clean sessions, a "stopped" heartbeat), flush, and stop reading.
+     */
+    void stop(@Observes @Priority(STOP_PRIORITY) ShutdownEvent event) {
+        if (!enabled || writer == null) {
+            return;
+        }
+        stopping = true;
+        ClusterMessagesReader messages = messagesReader;
+        if (messages != null) {
+            messages.stop();
+        }
+        writer.shutdownNow();
+        try {
+            writer.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Map.Entry<String, LocalConnection> local : new ArrayList<>(locals.entrySet())) {
+            send(topics.sessions(), local.getKey(), null);
+            if (local.getValue().record.cleanSession()) {
+                subscriptions.sessionGone(local.getKey()).forEach(this::withdraw);
+            }
+        }
+        locals.clear();
+        send(topics.nodes(), self, ClusterRecords.write(node("stopped")));
+        producer.flush();
+        producer.close(Duration.ofSeconds(5));
+        ClusterStateReader reader = stateReader;
+        if (reader != null) {
+            reader.stop();
+        }
+    }
+
+    static String text(byte[] value) {
+        return value == null ? null : new String(value, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,125 @@
+package io.mqttkafkabridge.cluster;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.mqttkafkabridge.routing.TopicTree;
+
+/**
+ * Topic filters, two ways. Local: the filters this replica's sessions hold, counted per client so that a filter is
+ * announced when its first holder subscribes and withdrawn when its last one goes (changed on the cluster's writer
+ * thread only). Remote: the other replicas' filters from {@code <name>.subscriptions}, in a {@link TopicTree} that
+ * tells which replicas want a publish (written by the state reader, read by the journal reader and REST threads).
+ */
+final class ClusterSubscriptions {
+
+    private final String self;
+    private final TopicTree<String> remote = new TopicTree<>();
+    private final Map<String, Integer> localCounts = new HashMap<>();
+    private final Map<String, Set<String>> byClient = new HashMap<>();
+    /** This replica's filters as {@code <name>.subscriptions} held them at start-up. */
+    private final Set<String> recordedOwn = ConcurrentHashMap.newKeySet();
+    private volatile int localSize;
+
+    ClusterSubscriptions(String self) {
+        this.self = self;
+    }
+
+    // ---- remote (state reader thread) ----
+
+    /** A record of {@code <name>.subscriptions}; {@code present} false for a tombstone. */
+    void record(String node, String filter, boolean present) {
+        if (node.equals(self)) {
+            if (present) {
+                recordedOwn.add(filter);
+            } else {
+                recordedOwn.remove(filter);
+            }
+            return;
+        }
+        synchronized (remote) {
+            if (present) {
+                remote.add(filter, node);
+            } else {
+                remote.remove(filter, node);
+            }
+        }
+    }
+
+    /** The other replicas with a filter matching {@code topic}. */
+    Set<String> targets(String topic) {
+        synchronized (remote) {
+            return remote.match(topic);
+        }
+    }
+
+    int remoteSize() {
+        synchronized (remote) {
+            return remote.size();
+        }
+    }
+
+    Set<String> recordedOwn() {
+        return recordedOwn;
+    }
+
+    // ---- local (writer thread) ----
+
+    /** Returns true when {@code filter} is new on this replica (announce it). */
+    boolean subscribed(String clientId, String filter) {
+        if (!byClient.computeIfAbsent(clientId, c -> new HashSet<>()).add(filter)) {
+            return false;
+        }
+        boolean first = localCounts.merge(filter, 1, Integer::sum) == 1;
+        localSize = localCounts.size();
+        return first;
+    }
+
+    /** Returns true when no session here holds {@code filter} any more (withdraw it). */
+    boolean unsubscribed(String clientId, String filter) {
+        Set<String> filters = byClient.get(clientId);
+        if (filters == null || !filters.remove(filter)) {
+            return false;
+        }
+        if (filters.isEmpty()) {
+            byClient.remove(clientId);
+        }
+        return release(filter);
+    }
+
+    /** A session's subscriptions are gone (clean session ended or replaced); returns the filters to withdraw. */
+    Set<String> sessionGone(String clientId) {
+        Set<String> filters = byClient.remove(clientId);
+        Set<String> withdrawn = new HashSet<>();
+        if (filters != null) {
+            for (String filter : filters) {
+                if (release(filter)) {
+                    withdrawn.add(filter);
+                }
+            }
+        }
+        return withdrawn;
+    }
+
+    private boolean release(String filter) {
+        Integer left = localCounts.computeIfPresent(filter, (f, n) -> n == 1 ? null : n - 1);
+        localSize = localCounts.size();
+        return left == null;
+    }
+
+    /** Clients with subscriptions here, clean or not: (client id, its filters). */
+    Map<String, Set<String>> byClient() {
+        return byClient;
+    }
+
+    Set<String> localFilters() {
+        return localCounts.keySet();
+    }
+
+    int localSize() {
+        return localSize;
+    }
+}
