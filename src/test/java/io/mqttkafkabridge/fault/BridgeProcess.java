@@ -147,8 +147,16 @@ public final class BridgeProcess implements AutoCloseable {
         return Duration.ofNanos(System.nanoTime() - start);
     }
 
+    public boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    public int exitValue() {
+        return process.exitValue();
+    }
+
     /** kill -9. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly().waitFor();
     }
 

@@ -1,0 +1,401 @@
+package io.mqttkafkabridge.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
+import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
+import com.hivemq.client.mqtt.mqtt3.message.publish.Mqtt3Publish;
+
+import io.mqttkafkabridge.fault.BridgeProcess;
+import io.mqttkafkabridge.fault.KafkaProcess;
+import io.mqttkafkabridge.fault.Processes;
+import io.mqttkafkabridge.it.KafkaTopics;
+
+/**
+ * Three packaged bridges with the cluster on and one Kafka broker, all processes: the replicas act as one MQTT broker
+ * (pub/sub at every QoS, retained messages, client-id takeover with wills, the REST API and metrics), refuse a second
+ * process with a node id in use and a state topic with the wrong cleanup policy, lose nothing acknowledged when a
+ * replica is killed under cross-replica QoS 1 load or Kafka is away for 30 s, and a replica started late gets the
+ * retained messages before it takes clients.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIT {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String UPLINK_TOPIC = "cluster-it-uplink";
+
+    private static Path dir;
+    private static KafkaProcess kafka;
+    private static final List<BridgeProcess> replicas = new ArrayList<>();
+    private static final List<Mqtt3BlockingClient> clients = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        dir = Processes.scratchDir("cluster-it");
+        kafka = new KafkaProcess(java.nio.file.Files.createDirectories(dir.resolve("kafka")));
+        kafka.start();
+        for (String node : List.of("a", "b", "c")) {
+            replicas.add(replica(node, "data-" + node));
+        }
+        for (BridgeProcess replica : replicas) {
+            replica.start();
+        }
+        for (BridgeProcess replica : replicas) {
+            replica.awaitReady();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> cluster(replicas.get(0)).path("liveNodes").asInt() == 3);
+    }
+
+    private static BridgeProcess replica(String node, String data) {
+        Path folder;
+        try {
+            folder = java.nio.file.Files.createDirectories(dir.resolve(data));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return new BridgeProcess(folder, kafka.bootstrapServers(), UPLINK_TOPIC)
+                .env("BRIDGE_CLUSTER_ENABLED", "true").env("BRIDGE_CLUSTER_NODE_ID", node)
+                .env("BRIDGE_CLUSTER_MESSAGES_PARTITIONS", "3").env("BRIDGE_API_AUTH", "none")
+                .env("BRIDGE_UPLINK_ROUTES_CHAT_MQTT_FILTER", "chat/#").env("BRIDGE_UPLINK_ROUTES_CHAT_KAFKA_TOPIC", UPLINK_TOPIC);
+    }
+
+    @AfterAll
+    static void stopCluster() throws Exception {
+        for (Mqtt3BlockingClient client : clients) {
+            try {
+                client.disconnect();
+            } catch (RuntimeException ignored) {
+                // already gone
+            }
+        }
+        for (BridgeProcess replica : replicas) {
+            replica.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ configuration
+
+    @Test
+    @Order(1)
+    void the_internal_topics_are_created_with_their_cleanup_policies() throws Exception {
+        try (Admin admin = admin()) {
+            Map<String, String> expected = Map.of("mqtt-kafka-bridge.messages", "delete", "mqtt-kafka-bridge.subscriptions",
+                    "compact", "mqtt-kafka-bridge.sessions", "compact", "mqtt-kafka-bridge.retained", "compact",
+                    "mqtt-kafka-bridge.nodes", "compact");
+            for (Map.Entry<String, String> topic : expected.entrySet()) {
+                ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.getKey());
+                String policy = admin.describeConfigs(List.of(resource)).all().get(10, TimeUnit.SECONDS).get(resource)
+                        .get("cleanup.policy").value();
+                assertThat(policy).as(topic.getKey()).isEqualTo(topic.getValue());
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void a_second_process_with_a_node_id_in_use_is_refused() throws Exception {
+        BridgeProcess duplicate = replica("b", "data-duplicate");
+        try {
+            Processes.Result result = runToExit(duplicate);
+            assertThat(result.exit()).isNotZero();
+            assertThat(result.output()).contains("bridge.cluster.node-id 'b' is taken");
+        } finally {
+            duplicate.close();
+        }
+    }
+
+    @Test
+    @Order(3)
+    void a_state_topic_with_the_wrong_cleanup_policy_fails_the_start_naming_topic_and_setting() throws Exception {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic("broken.retained", 1, (short) 1)
+                    .configs(Map.of("cleanup.policy", "delete")))).all().get(10, TimeUnit.SECONDS);
+        }
+        BridgeProcess broken = replica("x", "data-broken").env("BRIDGE_CLUSTER_NAME", "broken");
+        try {
+            Processes.Result result = runToExit(broken);
+            assertThat(result.exit()).isNotZero();
+            assertThat(result.output()).contains("Kafka topic 'broken.retained' has cleanup.policy=delete")
+                    .contains("cleanup.policy=compact");
+        } finally {
+            broken.close();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ pub/sub
+
+    @Test
+    @Order(10)
+    void a_device_on_any_replica_receives_what_devices_on_the_others_publish_at_every_qos() throws Exception {
+        String room = "chat/" + UUID.randomUUID().toString().substring(0, 8);
+        Inbox qos2 = subscribe(replicas.get(0), room + "/#", 2);
+        Inbox qos1 = subscribe(replicas.get(2), room + "/+", 1);
+        awaitRemoteFilters(replicas.get(1), 2);
+        Mqtt3BlockingClient publisher = connect(replicas.get(1), "pub-" + room.substring(5));
+        for (int qos = 0; qos <= 2; qos++) {
+            publisher.publishWith().topic(room + "/q" + qos).payload(utf8("m" + qos)).qos(MqttQos.fromCode(qos)).send();
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> qos2.messages.size() >= 3 && qos1.messages.size() >= 3);
+        assertThat(qos2.byTopic(room + "/q0").getQos()).isEqualTo(MqttQos.AT_MOST_ONCE);
+        assertThat(qos2.byTopic(room + "/q1").getQos()).isEqualTo(MqttQos.AT_LEAST_ONCE);
+        assertThat(qos2.byTopic(room + "/q2").getQos()).isEqualTo(MqttQos.EXACTLY_ONCE);
+        assertThat(qos1.byTopic(room + "/q2").getQos()).as("the lower of publish and subscription").isEqualTo(MqttQos.AT_LEAST_ONCE);
+        assertThat(new String(qos1.byTopic(room + "/q1").getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("m1");
+        // exactly once each in Kafka's uplink topic, although three replicas saw the publishes
+        List<?> records = KafkaTopics.readUntil(kafka.bootstrapServers(), UPLINK_TOPIC,
+                r -> r.stream().filter(c -> c.key() != null && c.key().startsWith(room)).count() >= 3, Duration.ofSeconds(20));
+        Thread.sleep(1000);
+        records = KafkaTopics.readUntil(kafka.bootstrapServers(), UPLINK_TOPIC, r -> false, Duration.ofSeconds(3));
+        assertThat(records.stream().map(r -> (org.apache.kafka.clients.consumer.ConsumerRecord<?, ?>) r)
+                .filter(r -> r.key() != null && r.key().toString().startsWith(room)).count()).isEqualTo(3);
+        assertThat(qos2.messages).hasSize(3);
+        assertThat(qos1.messages).hasSize(3);
+    }
+
+    @Test
+    @Order(11)
+    void a_publish_nobody_else_subscribes_to_is_not_forwarded() throws Exception {
+        BridgeProcess b = replicas.get(1);
+        double before = b.metric("bridge_cluster_forwarded_total");
+        Mqtt3BlockingClient device = connect(b, "telemetry-only");
+        for (int i = 0; i < 20; i++) {
+            device.publishWith().topic("load/telemetry-only/data").payload(utf8("t" + i)).qos(MqttQos.AT_LEAST_ONCE).send();
+        }
+        KafkaTopics.readUntil(kafka.bootstrapServers(), UPLINK_TOPIC,
+                r -> r.stream().filter(c -> "telemetry-only".equals(c.key())).count() >= 20, Duration.ofSeconds(20));
+        assertThat(b.metric("bridge_cluster_forwarded_total")).isEqualTo(before);
+    }
+
+    // ------------------------------------------------------------------------------------------ retained
+
+    @Test
+    @Order(20)
+    void retained_messages_and_their_clears_are_cluster_wide() throws Exception {
+        String topic = "status/" + UUID.randomUUID().toString().substring(0, 8);
+        Mqtt3BlockingClient a = connect(replicas.get(0), "retain-a");
+        a.publishWith().topic(topic).payload(utf8("online")).qos(MqttQos.AT_LEAST_ONCE).retain(true).send();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            Inbox late = subscribe(replicas.get(1), topic, 1);
+            try {
+                await().atMost(Duration.ofSeconds(1)).until(() -> !late.messages.isEmpty());
+                assertThat(late.messages.get(0).isRetain()).isTrue();
+                assertThat(new String(late.messages.get(0).getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("online");
+            } finally {
+                late.client.disconnect();
+            }
+        });
+        Mqtt3BlockingClient c = connect(replicas.get(2), "retain-c");
+        c.publishWith().topic(topic).payload(new byte[0]).qos(MqttQos.AT_LEAST_ONCE).retain(true).send();
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            Inbox late = subscribe(replicas.get(0), topic, 1);
+            try {
+                Thread.sleep(500);
+                assertThat(late.messages).as("cleared on c, seen on a").isEmpty();
+            } finally {
+                late.client.disconnect();
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------ takeover
+
+    @Test
+    @Order(30)
+    void a_client_id_connected_on_another_replica_is_taken_over_and_its_will_reaches_every_replica() throws Exception {
+        String will = "wills/" + UUID.randomUUID().toString().substring(0, 8);
+        Inbox onC = subscribe(replicas.get(2), will, 1);
+        Inbox onB = subscribe(replicas.get(1), will, 1);
+        awaitRemoteFilters(replicas.get(0), 1);
+        Mqtt3AsyncClient first = MqttClient.builder().useMqttVersion3().identifier("takeover-1").serverHost("127.0.0.1")
+                .serverPort(replicas.get(0).mqttPort()).buildAsync();
+        first.connectWith().willPublish().topic(will).payload(utf8("gone")).qos(MqttQos.AT_LEAST_ONCE).applyWillPublish()
+                .send().get(10, TimeUnit.SECONDS);
+        Mqtt3BlockingClient second = MqttClient.builder().useMqttVersion3().identifier("takeover-1").serverHost("127.0.0.1")
+                .serverPort(replicas.get(1).mqttPort()).buildBlocking();
+        long connected = System.nanoTime();
+        second.connect();
+        clients.add(second);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !first.getState().isConnected());
+        long closedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connected);
+        await().atMost(Duration.ofSeconds(10)).until(() -> onC.messages.size() == 1 && onB.messages.size() == 1);
+        System.out.printf("CLUSTER takeover: old connection closed %d ms after the CONNECT on the other replica; will on 2 replicas%n",
+                closedMillis);
+        assertThat(second.getState().isConnected()).isTrue();
+        JsonNode listed = clientsOf(replicas.get(2)).get("takeover-1");
+        assertThat(listed.path("node").asText()).isEqualTo("b");
+    }
+
+    // ------------------------------------------------------------------------------------------ operations
+
+    @Test
+    @Order(40)
+    void the_rest_api_and_the_metrics_see_the_whole_cluster() throws Exception {
+        JsonNode view = cluster(replicas.get(2));
+        assertThat(view.path("liveNodes").asInt()).isEqualTo(3);
+        assertThat(view.path("members")).extracting(m -> m.path("node").asText()).containsExactly("a", "b", "c");
+        assertThat(view.path("members").get(2).path("self").asBoolean()).isTrue();
+        assertThat(view.path("members").get(0).has("lag")).isTrue();
+        assertThat(replicas.get(0).metric("bridge_cluster_nodes")).isEqualTo(3.0);
+
+        Mqtt3BlockingClient onB = connect(replicas.get(1), "listed-on-b");
+        onB.subscribeWith().topicFilter("listed/#").send();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            JsonNode listed = clientsOf(replicas.get(0)).get("listed-on-b");
+            assertThat(listed).isNotNull();
+            assertThat(listed.path("node").asText()).isEqualTo("b");
+            assertThat(listed.path("subscriptions").toString()).contains("listed/#");
+        });
+        HttpResponse<String> deleted = HTTP.send(HttpRequest.newBuilder(api(replicas.get(0), "clients/listed-on-b")).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(deleted.statusCode()).isEqualTo(204);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !onB.getState().isConnected());
+
+        Inbox onA = subscribe(replicas.get(0), "rest/+", 1);
+        awaitRemoteFilters(replicas.get(2), 1);
+        HttpResponse<String> published = HTTP.send(HttpRequest.newBuilder(api(replicas.get(2), "publish"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"rest/x\",\"payload\":\"from c\",\"qos\":1}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(published.statusCode()).isEqualTo(200);
+        assertThat(published.body()).contains("\"forwardedTo\":[\"a\"");
+        await().atMost(Duration.ofSeconds(10)).until(() -> onA.messages.size() == 1);
+        assertThat(replicas.get(0).metric("bridge_cluster_received_total")).isPositive();
+        assertThat(replicas.get(2).metric("bridge_cluster_forwarded_total")).isPositive();
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    /** A subscriber and what it received. */
+    record Inbox(Mqtt3BlockingClient client, List<Mqtt3Publish> messages) {
+        Mqtt3Publish byTopic(String topic) {
+            return messages.stream().filter(m -> m.getTopic().toString().equals(topic)).findFirst().orElseThrow();
+        }
+    }
+
+    static Inbox subscribe(BridgeProcess replica, String filter, int qos) {
+        Mqtt3BlockingClient client = connect(replica, "sub-" + UUID.randomUUID().toString().substring(0, 8));
+        List<Mqtt3Publish> messages = new CopyOnWriteArrayList<>();
+        client.toAsync().subscribeWith().topicFilter(filter).qos(MqttQos.fromCode(qos)).callback(messages::add).send().join();
+        return new Inbox(client, messages);
+    }
+
+    static Mqtt3BlockingClient connect(BridgeProcess replica, String clientId) {
+        Mqtt3BlockingClient client = MqttClient.builder().useMqttVersion3().identifier(clientId).serverHost("127.0.0.1")
+                .serverPort(replica.mqttPort()).buildBlocking();
+        client.connect();
+        clients.add(client);
+        return client;
+    }
+
+    /** Waits until {@code replica} knows at least {@code count} filters more of the other replicas than before. */
+    static void awaitRemoteFilters(BridgeProcess replica, int count) throws Exception {
+        // the subscriptions reach the other replicas within milliseconds; a fixed pause would hide a slow path
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        double start = -1;
+        while (System.nanoTime() < deadline) {
+            JsonNode members = cluster(replica).path("members");
+            double others = 0;
+            for (JsonNode member : members) {
+                if (!member.path("self").asBoolean()) {
+                    others += member.path("subscriptions").asInt();
+                }
+            }
+            if (start < 0) {
+                start = others;
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+            if (others > 0) {
+                break;
+            }
+        }
+        TimeUnit.MILLISECONDS.sleep(300);
+    }
+
+    static JsonNode cluster(BridgeProcess replica) throws Exception {
+        return JSON.readTree(HTTP.send(HttpRequest.newBuilder(api(replica, "cluster")).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    static Map<String, JsonNode> clientsOf(BridgeProcess replica) throws Exception {
+        Map<String, JsonNode> byId = new ConcurrentHashMap<>();
+        for (JsonNode client : JSON.readTree(HTTP.send(HttpRequest.newBuilder(api(replica, "clients")).build(),
+                HttpResponse.BodyHandlers.ofString()).body())) {
+            byId.put(client.path("id").asText(), client);
+        }
+        return byId;
+    }
+
+    static URI api(BridgeProcess replica, String path) {
+        return URI.create("http://127.0.0.1:" + replica.httpPort() + "/api/v1/" + path);
+    }
+
+    static Admin admin() {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        return Admin.create(props);
+    }
+
+    /** Starts a bridge that is expected to fail its start, and returns its exit code and log. */
+    static Processes.Result runToExit(BridgeProcess bridge) throws Exception {
+        try {
+            bridge.start();
+        } catch (IllegalStateException expected) {
+            // exited before MKB0001
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (bridge.isAlive() && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+        return new Processes.Result(bridge.isAlive() ? 0 : bridge.exitValue(), bridge.log());
+    }
+
+    static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static Optional<String> none() {
+        return Optional.empty();
+    }
+
+    static Set<String> set(String... values) {
+        return Set.of(values);
+    }
+}
