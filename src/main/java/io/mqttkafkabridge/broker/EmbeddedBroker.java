@@ -360,15 +360,17 @@ public class EmbeddedBroker {
     /**
      * A will, when its connection ended without DISCONNECT (the gate calls this on the connection's event loop):
      * journaled as a publish of its client (so the uplink routes and the cluster see it as one), and delivered here.
-     * The will is published even when the journal cannot take it: there is no device to refuse.
+     * The will is published even when the journal cannot take it: there is no device to refuse. Not while the broker
+     * stops (a rolling restart is no reason to tell the world that every device is gone).
      */
     private void will(io.mqttkafkabridge.routing.MqttPublication will) {
+        if (server == null) {
+            return; // the broker is stopping: its clients will reconnect elsewhere, they are not gone
+        }
         if (!uplink.acceptingPublishes() || !uplink.append(will)) {
             BridgeLog.LOG.willNotJournaled(will.clientId(), will.topic());
         }
-        if (server != null) {
-            publish(will.topic(), will.payload(), will.qos(), will.retain());
-        }
+        publish(will.topic(), will.payload(), will.qos(), will.retain());
     }
 
     /**

@@ -301,6 +301,141 @@ class ClusterIT {
         assertThat(replicas.get(2).metric("bridge_cluster_forwarded_total")).isPositive();
     }
 
+    // ------------------------------------------------------------------------------------------ failures
+
+    @Test
+    @Order(50)
+    void a_replica_killed_under_cross_replica_qos_1_load_loses_nothing_acknowledged() throws Exception {
+        List<Inbox> subscribers = List.of(subscribe(replicas.get(0), "load/#", 1), subscribe(replicas.get(1), "load/#", 1),
+                subscribe(replicas.get(2), "load/#", 1));
+        awaitRemoteFilters(replicas.get(0), 2);
+        List<io.mqttkafkabridge.fault.DeviceLoad> loads = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            loads.add(new io.mqttkafkabridge.fault.DeviceLoad(replicas.get(i).mqttPort(), "kill-" + "abc".charAt(i) + "-", 3,
+                    300, 6_000));
+        }
+        try {
+            await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+            replicas.get(2).kill();
+            await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+            replicas.get(2).startUntilReady();
+            await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+        } finally {
+            loads.forEach(load -> load.stop());
+        }
+        for (io.mqttkafkabridge.fault.DeviceLoad load : loads) {
+            load.settle();
+        }
+        // the subscriber on the killed replica went with it; the two on a and b stayed connected
+        assertEverythingAcknowledgedArrives("kill -9 of c", loads, subscribers.subList(0, 2));
+        loads.forEach(io.mqttkafkabridge.fault.DeviceLoad::close);
+        subscribers.forEach(s -> disconnectQuietly(s.client));
+    }
+
+    @Test
+    @Order(60)
+    void cross_replica_traffic_through_a_30_s_kafka_outage_is_delivered_after_it() throws Exception {
+        List<Inbox> subscribers = List.of(subscribe(replicas.get(0), "load/#", 1), subscribe(replicas.get(1), "load/#", 1));
+        awaitRemoteFilters(replicas.get(2), 2);
+        List<io.mqttkafkabridge.fault.DeviceLoad> loads = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            loads.add(new io.mqttkafkabridge.fault.DeviceLoad(replicas.get(i).mqttPort(), "outage-" + "abc".charAt(i) + "-", 2,
+                    100, 6_000));
+        }
+        try {
+            await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+            kafka.stop();
+            await().pollDelay(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(31)).until(() -> true);
+            kafka.start();
+            await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+        } finally {
+            loads.forEach(load -> load.stop());
+        }
+        for (io.mqttkafkabridge.fault.DeviceLoad load : loads) {
+            load.settle();
+        }
+        assertEverythingAcknowledgedArrives("30 s Kafka outage", loads, subscribers);
+        loads.forEach(io.mqttkafkabridge.fault.DeviceLoad::close);
+        subscribers.forEach(s -> disconnectQuietly(s.client));
+    }
+
+    @Test
+    @Order(70)
+    void a_replica_started_late_gets_the_retained_messages_before_it_takes_clients() throws Exception {
+        Mqtt3BlockingClient a = connect(replicas.get(0), "retain-late");
+        for (int i = 0; i < 5; i++) {
+            a.publishWith().topic("late/" + i).payload(utf8("kept " + i)).qos(MqttQos.AT_LEAST_ONCE).retain(true).send();
+        }
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            Inbox probe = subscribe(replicas.get(1), "late/#", 1);
+            try {
+                await().atMost(Duration.ofSeconds(2)).until(() -> probe.messages.size() == 5);
+            } finally {
+                disconnectQuietly(probe.client);
+            }
+        });
+        BridgeProcess late = replica("d", "data-d");
+        replicas.add(late);
+        late.startUntilReady();
+        assertThat(late.log()).containsPattern("MKB0700.*node d .* loaded [1-9][0-9]* retained messages");
+        Inbox first = subscribe(late, "late/#", 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> first.messages.size() == 5);
+        assertThat(first.messages).allSatisfy(m -> assertThat(m.isRetain()).isTrue());
+        System.out.printf("CLUSTER late replica: %d of 5 retained messages on its first subscription%n", first.messages.size());
+    }
+
+    private static void assertEverythingAcknowledgedArrives(String scenario, List<io.mqttkafkabridge.fault.DeviceLoad> loads,
+            List<Inbox> subscribers) {
+        Map<String, Set<Long>> acked = new java.util.HashMap<>();
+        long published = 0;
+        for (io.mqttkafkabridge.fault.DeviceLoad load : loads) {
+            acked.putAll(load.acked());
+            published += load.published();
+        }
+        long acknowledged = acked.values().stream().mapToLong(Set::size).sum();
+        List<Long> missing = new ArrayList<>();
+        List<Long> duplicates = new ArrayList<>();
+        for (Inbox subscriber : subscribers) {
+            long[] counts = new long[2];
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                counts[0] = missing(acked, subscriber.messages);
+                return counts[0] == 0;
+            });
+            missing.add(counts[0]);
+            duplicates.add((long) subscriber.messages.size() - distinct(subscriber.messages));
+        }
+        System.out.printf("CLUSTER %s: published=%d acknowledged=%d; per subscriber that stayed connected: missing=%s "
+                + "duplicates=%s%n", scenario, published, acknowledged, missing, duplicates);
+        assertThat(acknowledged).isPositive();
+        assertThat(missing).allSatisfy(m -> assertThat(m).isZero());
+    }
+
+    private static long missing(Map<String, Set<Long>> acked, List<Mqtt3Publish> received) {
+        Map<String, Set<Long>> seen = new java.util.HashMap<>();
+        for (Mqtt3Publish message : received) {
+            String[] parts = new String(message.getPayloadAsBytes(), StandardCharsets.UTF_8).split(":");
+            seen.computeIfAbsent(parts[0], d -> new java.util.HashSet<>()).add(Long.parseLong(parts[1]));
+        }
+        long missing = 0;
+        for (Map.Entry<String, Set<Long>> device : acked.entrySet()) {
+            Set<Long> got = seen.getOrDefault(device.getKey(), Set.of());
+            missing += device.getValue().stream().filter(seq -> !got.contains(seq)).count();
+        }
+        return missing;
+    }
+
+    private static long distinct(List<Mqtt3Publish> received) {
+        return received.stream().map(m -> new String(m.getPayloadAsBytes(), StandardCharsets.UTF_8)).distinct().count();
+    }
+
+    private static void disconnectQuietly(Mqtt3BlockingClient client) {
+        try {
+            client.disconnect();
+        } catch (RuntimeException ignored) {
+            // gone with its replica
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ helpers
 
     /** A subscriber and what it received. */

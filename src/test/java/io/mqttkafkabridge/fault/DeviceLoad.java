@@ -33,10 +33,15 @@ public final class DeviceLoad implements AutoCloseable {
 
     /** @param rate messages per second in all; published in ticks of 10 ms */
     public DeviceLoad(int port, int deviceCount, int rate, long maxMessages) {
+        this(port, "dev", deviceCount, rate, maxMessages);
+    }
+
+    /** @param idPrefix client ids are {@code <idPrefix><n>} (unique across the replicas of a cluster) */
+    public DeviceLoad(int port, String idPrefix, int deviceCount, int rate, long maxMessages) {
         this.maxMessages = maxMessages;
         this.perTick = Math.max(1, rate / 100);
         for (int i = 0; i < deviceCount; i++) {
-            devices.add(new Device("dev" + i, port));
+            devices.add(new Device(idPrefix + i, port));
         }
         devices.forEach(Device::connect);
         ticker.scheduleAtFixedRate(this::tick, 10, 10, TimeUnit.MILLISECONDS);

@@ -42,7 +42,7 @@ public final class KafkaProcess implements AutoCloseable {
     }
 
     /** A clean broker shutdown (SIGTERM). */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroy();
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
