@@ -29,6 +29,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.routing.RouteSpecs;
 import io.mqttkafkabridge.routing.RouteTable;
 
@@ -46,6 +47,7 @@ class KubernetesManifestsTest {
     private static final Path VALIDATOR_DIR = ROOT.resolve("src/test/k8s");
     private static final Path WORK = ROOT.resolve("target/k8s-manifests");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @BeforeAll
     static void workFolder() throws IOException {
@@ -198,6 +200,66 @@ class KubernetesManifestsTest {
             assertThat(allows(user, "group", group, "Read")).as("KafkaUser may Read consumer group %s", group).isTrue();
         }
         assertThat(allows(user, "topic", "other.messages", "Read")).as("no ACL beyond the prefix").isFalse();
+    }
+
+    /**
+     * The Grafana dashboard (k8s/grafana): unique panel ids, no overlapping panels, every query on the datasource
+     * variable, and a Cluster row, below the other panels, charting the cluster metrics (Prometheus names of
+     * {@link BridgeMetrics}'s cluster meters). Needs neither kubectl nor node.
+     */
+    @Test
+    void grafana_dashboard_has_a_cluster_row() throws IOException {
+        JsonNode dashboard = JSON.readTree(K8S.resolve("grafana/mqtt-kafka-bridge-dashboard.json").toFile());
+        List<JsonNode> panels = new ArrayList<>();
+        dashboard.at("/panels").forEach(panel -> {
+            panels.add(panel);
+            panel.at("/panels").forEach(panels::add); // those of a collapsed row
+        });
+        assertThat(panels.stream().map(p -> p.at("/id").asInt()).toList()).as("panel ids").doesNotHaveDuplicates()
+                .doesNotContain(0);
+        for (int i = 0; i < panels.size(); i++) {
+            JsonNode a = panels.get(i).at("/gridPos");
+            assertThat(a.at("/x").asInt() + a.at("/w").asInt()).as("%s: within 24 columns", panels.get(i).at("/title")).isLessThanOrEqualTo(24);
+            for (int j = i + 1; j < panels.size(); j++) {
+                JsonNode b = panels.get(j).at("/gridPos");
+                boolean overlap = a.at("/x").asInt() < b.at("/x").asInt() + b.at("/w").asInt()
+                        && b.at("/x").asInt() < a.at("/x").asInt() + a.at("/w").asInt()
+                        && a.at("/y").asInt() < b.at("/y").asInt() + b.at("/h").asInt()
+                        && b.at("/y").asInt() < a.at("/y").asInt() + a.at("/h").asInt();
+                assertThat(overlap).as("%s overlaps %s", panels.get(i).at("/title"), panels.get(j).at("/title")).isFalse();
+            }
+        }
+        assertThat(panels).filteredOn(p -> !p.at("/type").asText().equals("row")).allSatisfy(p -> {
+            assertThat(p.at("/datasource/uid").asText()).as("%s: datasource", p.at("/title")).isEqualTo("${datasource}");
+            assertThat(p.at("/targets")).as("%s: targets", p.at("/title")).isNotEmpty();
+        });
+
+        List<JsonNode> rows = panels.stream().filter(p -> p.at("/type").asText().equals("row")).toList();
+        JsonNode row = rows.stream().filter(p -> p.at("/title").asText().equals("Cluster")).findFirst()
+                .orElseThrow(() -> new AssertionError("no row \"Cluster\" in the dashboard"));
+        assertThat(row.at("/collapsed").asBoolean(true)).as("the Cluster row is expanded").isFalse();
+        int rowY = row.at("/gridPos/y").asInt();
+        int nextRowY = rows.stream().mapToInt(r -> r.at("/gridPos/y").asInt()).filter(y -> y > rowY).min().orElse(Integer.MAX_VALUE);
+        List<JsonNode> inRow = panels.stream().filter(p -> p != row && p.at("/gridPos/y").asInt() > rowY
+                && p.at("/gridPos/y").asInt() < nextRowY).toList();
+        assertThat(panels).filteredOn(p -> p.at("/gridPos/y").asInt() < rowY)
+                .as("the Cluster row comes after the existing panels").isNotEmpty();
+        List<String> expressions = inRow.stream().flatMap(p -> java.util.stream.StreamSupport.stream(p.at("/targets").spliterator(), false))
+                .map(t -> t.at("/expr").asText()).toList();
+        String nodes = prometheus(BridgeMetrics.CLUSTER_NODES);
+        String forwarded = prometheus(BridgeMetrics.CLUSTER_FORWARDED) + "_total";
+        String received = prometheus(BridgeMetrics.CLUSTER_RECEIVED) + "_total";
+        String lag = prometheus(BridgeMetrics.CLUSTER_LAG);
+        assertThat(expressions).as("the Cluster row's queries")
+                .anySatisfy(e -> assertThat(e).startsWith("max(").contains(nodes))
+                .anySatisfy(e -> assertThat(e).contains("sum by (pod) (rate(" + forwarded))
+                .anySatisfy(e -> assertThat(e).contains("sum by (pod) (rate(" + received))
+                .anySatisfy(e -> assertThat(e).contains(lag).contains("by (pod)"));
+    }
+
+    /** A Micrometer meter name as the Prometheus registry exports it (without a counter's _total). */
+    private static String prometheus(String meter) {
+        return meter.replace('.', '_');
     }
 
     /** The example routes are valid for the bridge itself (the same validation as at start-up). */
