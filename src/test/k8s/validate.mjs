@@ -20,7 +20,8 @@
 //    *_FILE/*_LOCATION(S) variables are mounted; probe and Service/NetworkPolicy ports name container ports;
 //    selectors match pods; serviceName names a headless Service; terminationGracePeriodSeconds exceeds the drain
 //    timeout by at least 5 s; the journal fits the data volume; routes.properties is well-formed and, with
-//    Strimzi, every route topic has a KafkaTopic and the KafkaUser's ACLs allow what the routes do.
+//    Strimzi, every route topic has a KafkaTopic and the KafkaUser's ACLs allow what the routes do; with
+//    BRIDGE_CLUSTER_ENABLED=true, the same for the cluster's internal topics and consumer group.
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 
@@ -33,6 +34,8 @@ const WORKLOAD_KINDS = new Set(['StatefulSet', 'Deployment', 'DaemonSet', 'Repli
 const DRAIN_MARGIN_SECONDS = 5;
 const DEFAULT_DRAIN_SECONDS = 20; // bridge.shutdown.drain-timeout default
 const DEFAULT_GRACE_SECONDS = 30; // Kubernetes default
+// bridge.cluster internal topics: <name>.<what> and the cleanup.policy the bridge requires (cluster/ClusterTopics.java)
+const CLUSTER_TOPICS = [['messages', 'delete'], ['subscriptions', 'compact'], ['sessions', 'compact'], ['retained', 'compact'], ['nodes', 'compact']];
 
 // ----------------------------------------------------------------------------------------------------------------
 // Models and schema validation
@@ -479,6 +482,17 @@ function crossReferences(objects, documented) {
     const topicNames = new Set(topics.map((t) => t.spec?.topicName || t.metadata.name));
     for (const t of [...writes, ...reads]) check(topicNames.has(t), `Strimzi: topic ${t} of the routes has a KafkaTopic`);
 
+    // the cluster's internal topics <bridge.cluster.name>.<what> (cluster/ClusterTopics.java): the bridge refuses to
+    // start when one exists with another cleanup.policy
+    const clusterOn = (envOf(c, 'BRIDGE_CLUSTER_ENABLED', pod) || '').trim().toLowerCase() === 'true';
+    const clusterName = envOf(c, 'BRIDGE_CLUSTER_NAME', pod) || 'mqtt-kafka-bridge';
+    const clusterTopics = clusterOn ? CLUSTER_TOPICS.map(([what, policy]) => [`${clusterName}.${what}`, policy]) : [];
+    for (const [t, policy] of clusterTopics) {
+      const kt = topics.find((x) => (x.spec?.topicName || x.metadata.name) === t);
+      const actual = kt ? String(kt.spec?.config?.['cleanup.policy'] ?? 'delete') : undefined;
+      check(actual === policy, `Strimzi: cluster topic ${t} has a KafkaTopic with cleanup.policy ${policy}` + (kt ? ` (${actual})` : ''));
+    }
+
     // the KafkaUser whose Secret the bridge reads
     const userSecrets = new Set([
       ...(c.env || []).map((e) => e.valueFrom?.secretKeyRef?.name),
@@ -498,6 +512,16 @@ function crossReferences(objects, documented) {
       const configured = envOf(c, 'BRIDGE_DOWNLINK_GROUP_ID', pod);
       const group = configured || `mqtt-kafka-bridge-${pod.owner.metadata.name}-0`;
       check(allows('group', group, 'Read'), `KafkaUser/${user.metadata.name}: may Read consumer group ${group}`);
+    }
+    for (const [t] of clusterTopics) {
+      // Create and DescribeConfigs: the start-up check creates a missing topic and reads its cleanup.policy
+      const missing = ['Read', 'Write', 'Describe', 'Create', 'DescribeConfigs'].filter((op) => !allows('topic', t, op));
+      check(missing.length === 0, `KafkaUser/${user.metadata.name}: may use cluster topic ${t}` + (missing.length ? ` (not ${missing.join(', ')})` : ''));
+    }
+    if (clusterOn) {
+      const node = envOf(c, 'BRIDGE_CLUSTER_NODE_ID', pod) || `${pod.owner.metadata.name}-0`;
+      const group = `${clusterName}.${node}`;
+      check(allows('group', group, 'Read'), `KafkaUser/${user.metadata.name}: may Read consumer group ${group} (cluster messages)`);
     }
   }
 

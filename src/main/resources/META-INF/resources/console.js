@@ -1,4 +1,4 @@
-// The bridge's web console: clients, routes and counters from the REST API; a live tail over the broker's
+// The bridge's web console: clients, cluster members, routes and counters from the REST API; a live tail over the broker's
 // WebSocket listener with the Eclipse Paho JavaScript client; a publish form. No framework, no build step.
 (function () {
   'use strict';
@@ -30,7 +30,7 @@
     for (const c of clients) {
       const row = body.insertRow();
       row.dataset.client = c.id;
-      cell(row, c.id); cell(row, c.address); cell(row, c.username);
+      cell(row, c.id); cell(row, c.node); cell(row, c.address); cell(row, c.username);
       cell(row, c.connectedSince ? new Date(c.connectedSince).toLocaleTimeString() : '');
       cell(row, (c.subscriptions || []).join(', '));
       const button = document.createElement('button');
@@ -39,6 +39,28 @@
       row.insertCell().appendChild(button);
     }
     $('client-count').textContent = clients.length + ' connected';
+  }
+
+  async function refreshCluster() {
+    const cluster = await api('cluster');
+    const table = $('cluster');
+    const body = table.tBodies[0];
+    body.replaceChildren();
+    table.hidden = !cluster.enabled;
+    if (!cluster.enabled) {
+      $('cluster-summary').textContent = 'cluster off: this replica (' + cluster.self + ') is a broker of its own';
+      return;
+    }
+    for (const m of cluster.members) {
+      const row = body.insertRow();
+      row.dataset.node = m.node;
+      if (m.self) row.className = 'self';
+      cell(row, m.self ? m.node + ' (this replica)' : m.node);
+      cell(row, (m.live ? 'live' : 'down') + (m.state && m.state !== 'up' ? ' (' + m.state + ')' : ''), m.live ? 'up' : 'error');
+      cell(row, m.clients, 'num'); cell(row, m.subscriptions, 'num');
+      cell(row, m.forwardedPerSecond, 'num'); cell(row, m.receivedPerSecond, 'num'); cell(row, m.lag, 'num');
+    }
+    $('cluster-summary').textContent = cluster.name + ' · ' + cluster.liveNodes + ' of ' + cluster.members.length + ' live';
   }
 
   async function refreshRoutes() {
@@ -72,7 +94,7 @@
 
   async function refresh() {
     try {
-      await Promise.all([refreshClients(), refreshRoutes(), refreshHealth()]);
+      await Promise.all([refreshClients(), refreshCluster(), refreshRoutes(), refreshHealth()]);
     } catch (e) {
       $('client-count').textContent = e.message;
     }

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
 
 import io.mqttkafkabridge.broker.EmbeddedBroker;
+import io.mqttkafkabridge.cluster.Cluster;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -37,7 +38,8 @@ import io.quarkus.test.junit.TestProfile;
  * The web console in a real browser: Debian's Chromium driven by playwright-core (src/test/browser, installed by
  * {@code npm install} there; .ci/run does it). The page must show a device that connected, show a message that
  * device published in its live tail (Paho JavaScript over the broker's WebSocket listener), and publish through its
- * form. Saves target/console.png.
+ * form; its clients carry this replica's node id and its Cluster section says the cluster is off (as in the test
+ * configuration), then lists members from a cluster answer the script serves itself. Saves target/console.png.
  */
 @QuarkusTest
 @TestProfile(ConsoleBrowserTest.WithWebSocket.class)
@@ -64,6 +66,9 @@ class ConsoleBrowserTest {
     @Inject
     EmbeddedBroker broker;
 
+    @Inject
+    Cluster cluster;
+
     @TestHTTPResource("/")
     URI console;
 
@@ -81,7 +86,9 @@ class ConsoleBrowserTest {
         String message = unique("temperature=21.5");
         Mqtt3BlockingClient device = Devices.connect(broker.port(), clientId, "alice");
 
-        Process node = new ProcessBuilder("node", script.toString(), console.toString(), screenshot.toString(), clientId, message)
+        assertThat(cluster.enabled()).as("the test configuration runs without the cluster").isFalse();
+        Process node = new ProcessBuilder("node", script.toString(), console.toString(), screenshot.toString(), clientId, message,
+                cluster.nodeId())
                 .directory(script.getParent().toFile()).redirectErrorStream(true).start();
         List<String> output = new ArrayList<>();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))) {

@@ -29,6 +29,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.routing.RouteSpecs;
 import io.mqttkafkabridge.routing.RouteTable;
 
@@ -46,6 +47,7 @@ class KubernetesManifestsTest {
     private static final Path VALIDATOR_DIR = ROOT.resolve("src/test/k8s");
     private static final Path WORK = ROOT.resolve("target/k8s-manifests");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @BeforeAll
     static void workFolder() throws IOException {
@@ -89,7 +91,9 @@ class KubernetesManifestsTest {
         assertThat(env(container)).containsEntry("BRIDGE_SHUTDOWN_DRAIN_TIMEOUT", "20s")
                 .containsEntry("QUARKUS_CONFIG_LOCATIONS", "/etc/mqtt-kafka-bridge/routes.properties")
                 .as("the password file and TLS are the prod overlay's: a configured file that is missing fails the start")
-                .doesNotContainKeys("BRIDGE_BROKER_TLS_PORT", "BRIDGE_SECURITY_PASSWORD_FILE");
+                .doesNotContainKeys("BRIDGE_BROKER_TLS_PORT", "BRIDGE_SECURITY_PASSWORD_FILE")
+                .as("one replica: the cluster (bridge.cluster.enabled, default false) is the prod overlay's")
+                .doesNotContainKey("BRIDGE_CLUSTER_ENABLED");
         assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
         assertThat(sts.at("/spec/volumeClaimTemplates/0/spec/resources/requests/storage").asText()).isEqualTo("1Gi");
         assertThat(byName(objects, "Service", "mqtt-kafka-bridge-mqtt").at("/spec/type").asText()).isEqualTo("LoadBalancer");
@@ -105,7 +109,7 @@ class KubernetesManifestsTest {
         assertThat(sts.at("/spec/replicas").asInt()).isEqualTo(1);
         Map<String, String> env = env(sts.at("/spec/template/spec/containers/0"));
         assertThat(env).containsEntry("BRIDGE_SECURITY_ALLOW_ANONYMOUS", "true")
-                .doesNotContainKeys("BRIDGE_BROKER_TLS_PORT", "BRIDGE_SECURITY_PASSWORD_FILE");
+                .doesNotContainKeys("BRIDGE_BROKER_TLS_PORT", "BRIDGE_SECURITY_PASSWORD_FILE", "BRIDGE_CLUSTER_ENABLED");
         assertThat(only(objects, "ConfigMap").at("/data/KAFKA_BOOTSTRAP_SERVERS").asText()).isEqualTo("kafka:9092");
         assertThat(only(objects, "Secret").at("/metadata/name").asText()).startsWith("mqtt-kafka-bridge-api-");
     }
@@ -122,7 +126,10 @@ class KubernetesManifestsTest {
         assertThat(env(sts.at("/spec/template/spec/containers/0"))).containsEntry("BRIDGE_SECURITY_ALLOW_ANONYMOUS", "false")
                 .containsEntry("BRIDGE_BROKER_TLS_PORT", "8883")
                 .containsEntry("BRIDGE_SECURITY_PASSWORD_FILE", "/etc/mqtt-kafka-bridge/security/passwd")
-                .containsEntry("BRIDGE_SECURITY_ACL_FILE", "/etc/mqtt-kafka-bridge/security/acl");
+                .containsEntry("BRIDGE_SECURITY_ACL_FILE", "/etc/mqtt-kafka-bridge/security/acl")
+                .as("the three replicas are one cluster, with the default name and node ids (pod names)")
+                .containsEntry("BRIDGE_CLUSTER_ENABLED", "true")
+                .doesNotContainKeys("BRIDGE_CLUSTER_NAME", "BRIDGE_CLUSTER_NODE_ID");
         for (JsonNode volume : sts.at("/spec/template/spec/volumes")) {
             String name = volume.at("/name").asText();
             if (name.equals("security")) {
@@ -148,7 +155,111 @@ class KubernetesManifestsTest {
                 .containsEntry("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
                 .containsEntry("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
                 .containsEntry("KAFKA_SASL_JAAS_CONFIG", "secret mqtt-kafka-bridge/sasl.jaas.config")
-                .containsEntry("KAFKA_SSL_TRUSTSTORE_TYPE", "PEM");
+                .containsEntry("KAFKA_SSL_TRUSTSTORE_TYPE", "PEM")
+                .as("inherited from prod").containsEntry("BRIDGE_CLUSTER_ENABLED", "true");
+    }
+
+    /** The cluster's internal topics (cluster/ClusterTopics.java) with the default cluster name, and the ACLs for them. */
+    @Test
+    void strimzi_declares_the_cluster_topics_and_allows_them() throws Exception {
+        List<JsonNode> objects = objects(render(K8S.resolve("overlays/strimzi"), "overlays-strimzi"));
+        Map<String, JsonNode> topics = new LinkedHashMap<>();
+        objects.stream().filter(o -> o.at("/kind").asText().equals("KafkaTopic"))
+                .forEach(t -> topics.put(t.at("/spec/topicName").asText(t.at("/metadata/name").asText()), t));
+        // name → cleanup.policy, partitions
+        Map<String, Object[]> internal = new LinkedHashMap<>();
+        internal.put("mqtt-kafka-bridge.messages", new Object[] {"delete", 6});
+        internal.put("mqtt-kafka-bridge.subscriptions", new Object[] {"compact", 1});
+        internal.put("mqtt-kafka-bridge.sessions", new Object[] {"compact", 3});
+        internal.put("mqtt-kafka-bridge.retained", new Object[] {"compact", 3});
+        internal.put("mqtt-kafka-bridge.nodes", new Object[] {"compact", 1});
+        assertThat(topics).containsKeys(internal.keySet().toArray(String[]::new));
+        internal.forEach((name, expected) -> {
+            JsonNode topic = topics.get(name);
+            assertThat(topic.at("/metadata/name").asText()).as(name + ": metadata.name is a DNS name")
+                    .matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+            assertThat(topic.at("/spec/config/cleanup.policy").asText()).as(name).isEqualTo(expected[0]);
+            assertThat(topic.at("/spec/partitions").asInt()).as(name).isEqualTo(expected[1]);
+            assertThat(topic.at("/spec/replicas").asInt()).as(name).isEqualTo(3);
+            if (expected[0].equals("compact")) {
+                assertThat(topic.at("/spec/config/min.compaction.lag.ms").asLong()).as(name).isZero();
+                assertThat(topic.at("/spec/config/segment.ms").asLong()).as(name).isEqualTo(3_600_000L);
+            } else {
+                assertThat(topic.at("/spec/config/retention.ms").asLong()).as(name).isEqualTo(86_400_000L);
+            }
+        });
+
+        JsonNode user = only(objects, "KafkaUser");
+        for (String topic : internal.keySet()) {
+            for (String op : List.of("Read", "Write", "Describe", "Create", "DescribeConfigs")) {
+                assertThat(allows(user, "topic", topic, op)).as("KafkaUser may %s topic %s", op, topic).isTrue();
+            }
+        }
+        for (int pod = 0; pod < 3; pod++) {
+            String group = "mqtt-kafka-bridge.mqtt-kafka-bridge-" + pod;
+            assertThat(allows(user, "group", group, "Read")).as("KafkaUser may Read consumer group %s", group).isTrue();
+        }
+        assertThat(allows(user, "topic", "other.messages", "Read")).as("no ACL beyond the prefix").isFalse();
+    }
+
+    /**
+     * The Grafana dashboard (k8s/grafana): unique panel ids, no overlapping panels, every query on the datasource
+     * variable, and a Cluster row, below the other panels, charting the cluster metrics (Prometheus names of
+     * {@link BridgeMetrics}'s cluster meters). Needs neither kubectl nor node.
+     */
+    @Test
+    void grafana_dashboard_has_a_cluster_row() throws IOException {
+        JsonNode dashboard = JSON.readTree(K8S.resolve("grafana/mqtt-kafka-bridge-dashboard.json").toFile());
+        List<JsonNode> panels = new ArrayList<>();
+        dashboard.at("/panels").forEach(panel -> {
+            panels.add(panel);
+            panel.at("/panels").forEach(panels::add); // those of a collapsed row
+        });
+        assertThat(panels.stream().map(p -> p.at("/id").asInt()).toList()).as("panel ids").doesNotHaveDuplicates()
+                .doesNotContain(0);
+        for (int i = 0; i < panels.size(); i++) {
+            JsonNode a = panels.get(i).at("/gridPos");
+            assertThat(a.at("/x").asInt() + a.at("/w").asInt()).as("%s: within 24 columns", panels.get(i).at("/title")).isLessThanOrEqualTo(24);
+            for (int j = i + 1; j < panels.size(); j++) {
+                JsonNode b = panels.get(j).at("/gridPos");
+                boolean overlap = a.at("/x").asInt() < b.at("/x").asInt() + b.at("/w").asInt()
+                        && b.at("/x").asInt() < a.at("/x").asInt() + a.at("/w").asInt()
+                        && a.at("/y").asInt() < b.at("/y").asInt() + b.at("/h").asInt()
+                        && b.at("/y").asInt() < a.at("/y").asInt() + a.at("/h").asInt();
+                assertThat(overlap).as("%s overlaps %s", panels.get(i).at("/title"), panels.get(j).at("/title")).isFalse();
+            }
+        }
+        assertThat(panels).filteredOn(p -> !p.at("/type").asText().equals("row")).allSatisfy(p -> {
+            assertThat(p.at("/datasource/uid").asText()).as("%s: datasource", p.at("/title")).isEqualTo("${datasource}");
+            assertThat(p.at("/targets")).as("%s: targets", p.at("/title")).isNotEmpty();
+        });
+
+        List<JsonNode> rows = panels.stream().filter(p -> p.at("/type").asText().equals("row")).toList();
+        JsonNode row = rows.stream().filter(p -> p.at("/title").asText().equals("Cluster")).findFirst()
+                .orElseThrow(() -> new AssertionError("no row \"Cluster\" in the dashboard"));
+        assertThat(row.at("/collapsed").asBoolean(true)).as("the Cluster row is expanded").isFalse();
+        int rowY = row.at("/gridPos/y").asInt();
+        int nextRowY = rows.stream().mapToInt(r -> r.at("/gridPos/y").asInt()).filter(y -> y > rowY).min().orElse(Integer.MAX_VALUE);
+        List<JsonNode> inRow = panels.stream().filter(p -> p != row && p.at("/gridPos/y").asInt() > rowY
+                && p.at("/gridPos/y").asInt() < nextRowY).toList();
+        assertThat(panels).filteredOn(p -> p.at("/gridPos/y").asInt() < rowY)
+                .as("the Cluster row comes after the existing panels").isNotEmpty();
+        List<String> expressions = inRow.stream().flatMap(p -> java.util.stream.StreamSupport.stream(p.at("/targets").spliterator(), false))
+                .map(t -> t.at("/expr").asText()).toList();
+        String nodes = prometheus(BridgeMetrics.CLUSTER_NODES);
+        String forwarded = prometheus(BridgeMetrics.CLUSTER_FORWARDED) + "_total";
+        String received = prometheus(BridgeMetrics.CLUSTER_RECEIVED) + "_total";
+        String lag = prometheus(BridgeMetrics.CLUSTER_LAG);
+        assertThat(expressions).as("the Cluster row's queries")
+                .anySatisfy(e -> assertThat(e).startsWith("max(").contains(nodes))
+                .anySatisfy(e -> assertThat(e).contains("sum by (pod) (rate(" + forwarded))
+                .anySatisfy(e -> assertThat(e).contains("sum by (pod) (rate(" + received))
+                .anySatisfy(e -> assertThat(e).contains(lag).contains("by (pod)"));
+    }
+
+    /** A Micrometer meter name as the Prometheus registry exports it (without a counter's _total). */
+    private static String prometheus(String meter) {
+        return meter.replace('.', '_');
     }
 
     /** The example routes are valid for the bridge itself (the same validation as at start-up). */
@@ -290,7 +401,21 @@ class KubernetesManifestsTest {
                         bridge.uplink.routes.location.kafka-topic=device-location
                         bridge.downlink.routes.commands.kafka-topic=device-commands
                         bridge.downlink.routes.commands.mqtt-topic=devices/{key}/commands
-                        """, "FAIL ref: Strimzi: topic device-location of the routes has a KafkaTopic"));
+                        """, "FAIL ref: Strimzi: topic device-location of the routes has a KafkaTopic"),
+                Arguments.of("cluster-name-without-topics", "overlays/strimzi", """
+                        apiVersion: apps/v1
+                        kind: StatefulSet
+                        metadata:
+                          name: mqtt-kafka-bridge
+                        spec:
+                          template:
+                            spec:
+                              containers:
+                                - name: bridge
+                                  env:
+                                    - name: BRIDGE_CLUSTER_NAME
+                                      value: site-b
+                        """, null, "FAIL ref: Strimzi: cluster topic site-b.messages has a KafkaTopic"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -401,6 +526,25 @@ class KubernetesManifestsTest {
         return objects.stream()
                 .filter(o -> o.at("/kind").asText().equals(kind) && o.at("/metadata/name").asText().equals(name))
                 .findFirst().orElseThrow(() -> new AssertionError(kind + "/" + name + " not rendered"));
+    }
+
+    /** Whether an allow ACL of the KafkaUser (literal, prefix or *) grants the operation on the resource. */
+    private static boolean allows(JsonNode user, String type, String name, String operation) {
+        for (JsonNode acl : user.at("/spec/authorization/acls")) {
+            JsonNode resource = acl.at("/resource");
+            String pattern = resource.at("/name").asText();
+            boolean matches = resource.at("/type").asText().equals(type)
+                    && (pattern.equals("*") || (resource.at("/patternType").asText("literal").equals("prefix")
+                            ? name.startsWith(pattern) : name.equals(pattern)));
+            boolean granted = false;
+            for (JsonNode op : acl.at("/operations")) {
+                granted |= op.asText().equals(operation) || op.asText().equals("All");
+            }
+            if (acl.at("/type").asText("allow").equals("allow") && matches && granted) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** name → value, or "secret NAME/KEY" / "configmap NAME/KEY" for references. */
