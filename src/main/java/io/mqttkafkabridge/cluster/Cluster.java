@@ -131,12 +131,12 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
                 .description("Publishes forwarded to other replicas (records written to the cluster's messages topic)").register(registry);
         this.received = Counter.builder(BridgeMetrics.CLUSTER_RECEIVED)
                 .description("Publishes other replicas forwarded that this one delivered to its clients").register(registry);
-        if (enabled) {
-            Gauge.builder(BridgeMetrics.CLUSTER_NODES, members, ClusterMembers::liveCount)
-                    .description("Live replicas of the cluster, this one included").register(registry);
-            Gauge.builder(BridgeMetrics.CLUSTER_LAG, this, c -> c.messagesReader == null ? 0 : c.messagesReader.lag())
-                    .description("Forwarded publishes in the cluster's messages topic this replica has not read yet").register(registry);
-        } else {
+        // registered with the cluster off too (1 node, no lag), so dashboards and alerts need no special case
+        Gauge.builder(BridgeMetrics.CLUSTER_NODES, members, m -> enabled ? m.liveCount() : 1)
+                .description("Live replicas of the cluster, this one included").register(registry);
+        Gauge.builder(BridgeMetrics.CLUSTER_LAG, this, Cluster::lag)
+                .description("Forwarded publishes in the cluster's messages topic this replica has not read yet").register(registry);
+        if (!enabled) {
             ready.complete(null);
         }
     }
