@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
@@ -63,6 +62,7 @@ class ClusterIT {
     private static KafkaProcess kafka;
     private static final List<BridgeProcess> replicas = new ArrayList<>();
     private static final List<Mqtt3BlockingClient> clients = new CopyOnWriteArrayList<>();
+    private static final List<Inbox> inboxes = new CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void startCluster() throws Exception {
@@ -167,8 +167,11 @@ class ClusterIT {
     void a_device_on_any_replica_receives_what_devices_on_the_others_publish_at_every_qos() throws Exception {
         String room = "chat/" + UUID.randomUUID().toString().substring(0, 8);
         Inbox qos2 = subscribe(replicas.get(0), room + "/#", 2);
+        long tookEffect = awaitForwarding(replicas.get(1), qos2, room + "/probe");
         Inbox qos1 = subscribe(replicas.get(2), room + "/+", 1);
-        awaitRemoteFilters(replicas.get(1), 2);
+        tookEffect = Math.max(tookEffect, awaitForwarding(replicas.get(1), qos1, room + "/probe"));
+        System.out.printf("CLUSTER a subscription took effect on another replica within %d ms of its SUBACK%n", tookEffect);
+        assertThat(tookEffect).as("bounded subscription propagation").isLessThan(5_000);
         Mqtt3BlockingClient publisher = connect(replicas.get(1), "pub-" + room.substring(5));
         for (int qos = 0; qos <= 2; qos++) {
             publisher.publishWith().topic(room + "/q" + qos).payload(utf8("m" + qos)).qos(MqttQos.fromCode(qos)).send();
@@ -180,12 +183,12 @@ class ClusterIT {
         assertThat(qos1.byTopic(room + "/q2").getQos()).as("the lower of publish and subscription").isEqualTo(MqttQos.AT_LEAST_ONCE);
         assertThat(new String(qos1.byTopic(room + "/q1").getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("m1");
         // exactly once each in Kafka's uplink topic, although three replicas saw the publishes
-        List<?> records = KafkaTopics.readUntil(kafka.bootstrapServers(), UPLINK_TOPIC,
-                r -> r.stream().filter(c -> c.key() != null && c.key().startsWith(room)).count() >= 3, Duration.ofSeconds(20));
-        Thread.sleep(1000);
-        records = KafkaTopics.readUntil(kafka.bootstrapServers(), UPLINK_TOPIC, r -> false, Duration.ofSeconds(3));
-        assertThat(records.stream().map(r -> (org.apache.kafka.clients.consumer.ConsumerRecord<?, ?>) r)
-                .filter(r -> r.key() != null && r.key().toString().startsWith(room)).count()).isEqualTo(3);
+        KafkaTopics.readUntil(kafka.bootstrapServers(), UPLINK_TOPIC,
+                r -> r.stream().filter(c -> c.key() != null && c.key().startsWith(room + "/q")).count() >= 3, Duration.ofSeconds(20));
+        // a second look, a moment later: still three (the uplink route's key is the MQTT topic)
+        await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true);
+        assertThat(KafkaTopics.readUntil(kafka.bootstrapServers(), UPLINK_TOPIC, r -> false, Duration.ofSeconds(3)).stream()
+                .filter(r -> r.key() != null && r.key().startsWith(room + "/q")).count()).isEqualTo(3);
         assertThat(qos2.messages).hasSize(3);
         assertThat(qos1.messages).hasSize(3);
     }
@@ -212,7 +215,7 @@ class ClusterIT {
         String topic = "status/" + UUID.randomUUID().toString().substring(0, 8);
         Mqtt3BlockingClient a = connect(replicas.get(0), "retain-a");
         a.publishWith().topic(topic).payload(utf8("online")).qos(MqttQos.AT_LEAST_ONCE).retain(true).send();
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> {
             Inbox late = subscribe(replicas.get(1), topic, 1);
             try {
                 await().atMost(Duration.ofSeconds(1)).until(() -> !late.messages.isEmpty());
@@ -224,10 +227,10 @@ class ClusterIT {
         });
         Mqtt3BlockingClient c = connect(replicas.get(2), "retain-c");
         c.publishWith().topic(topic).payload(new byte[0]).qos(MqttQos.AT_LEAST_ONCE).retain(true).send();
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> {
             Inbox late = subscribe(replicas.get(0), topic, 1);
             try {
-                Thread.sleep(500);
+                await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(1)).until(() -> true);
                 assertThat(late.messages).as("cleared on c, seen on a").isEmpty();
             } finally {
                 late.client.disconnect();
@@ -241,9 +244,11 @@ class ClusterIT {
     @Order(30)
     void a_client_id_connected_on_another_replica_is_taken_over_and_its_will_reaches_every_replica() throws Exception {
         String will = "wills/" + UUID.randomUUID().toString().substring(0, 8);
-        Inbox onC = subscribe(replicas.get(2), will, 1);
+        Inbox onA = subscribe(replicas.get(0), will, 1);
         Inbox onB = subscribe(replicas.get(1), will, 1);
-        awaitRemoteFilters(replicas.get(0), 1);
+        Inbox onC = subscribe(replicas.get(2), will, 1);
+        awaitForwarding(replicas.get(0), onB, will);
+        awaitForwarding(replicas.get(0), onC, will);
         Mqtt3AsyncClient first = MqttClient.builder().useMqttVersion3().identifier("takeover-1").serverHost("127.0.0.1")
                 .serverPort(replicas.get(0).mqttPort()).buildAsync();
         first.connectWith().willPublish().topic(will).payload(utf8("gone")).qos(MqttQos.AT_LEAST_ONCE).applyWillPublish()
@@ -255,9 +260,11 @@ class ClusterIT {
         clients.add(second);
         await().atMost(Duration.ofSeconds(5)).until(() -> !first.getState().isConnected());
         long closedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connected);
-        await().atMost(Duration.ofSeconds(10)).until(() -> onC.messages.size() == 1 && onB.messages.size() == 1);
-        System.out.printf("CLUSTER takeover: old connection closed %d ms after the CONNECT on the other replica; will on 2 replicas%n",
-                closedMillis);
+        await().atMost(Duration.ofSeconds(10)).until(() -> onA.messages.size() == 1 && onB.messages.size() == 1
+                && onC.messages.size() == 1);
+        assertThat(new String(onC.messages.get(0).getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("gone");
+        System.out.printf("CLUSTER takeover: old connection closed %d ms after the CONNECT on the other replica; its will "
+                + "reached the subscribers on a, b and c%n", closedMillis);
         assertThat(second.getState().isConnected()).isTrue();
         JsonNode listed = clientsOf(replicas.get(2)).get("takeover-1");
         assertThat(listed.path("node").asText()).isEqualTo("b");
@@ -289,7 +296,7 @@ class ClusterIT {
         await().atMost(Duration.ofSeconds(5)).until(() -> !onB.getState().isConnected());
 
         Inbox onA = subscribe(replicas.get(0), "rest/+", 1);
-        awaitRemoteFilters(replicas.get(2), 1);
+        awaitForwarding(replicas.get(2), onA, "rest/probe");
         HttpResponse<String> published = HTTP.send(HttpRequest.newBuilder(api(replicas.get(2), "publish"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"rest/x\",\"payload\":\"from c\",\"qos\":1}")).build(),
@@ -308,7 +315,9 @@ class ClusterIT {
     void a_replica_killed_under_cross_replica_qos_1_load_loses_nothing_acknowledged() throws Exception {
         List<Inbox> subscribers = List.of(subscribe(replicas.get(0), "load/#", 1), subscribe(replicas.get(1), "load/#", 1),
                 subscribe(replicas.get(2), "load/#", 1));
-        awaitRemoteFilters(replicas.get(0), 2);
+        awaitForwarding(replicas.get(2), subscribers.get(0), "load/probe/kill");
+        awaitForwarding(replicas.get(0), subscribers.get(1), "load/probe/kill");
+        awaitForwarding(replicas.get(0), subscribers.get(2), "load/probe/kill");
         List<io.mqttkafkabridge.fault.DeviceLoad> loads = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             loads.add(new io.mqttkafkabridge.fault.DeviceLoad(replicas.get(i).mqttPort(), "kill-" + "abc".charAt(i) + "-", 3,
@@ -333,10 +342,38 @@ class ClusterIT {
     }
 
     @Test
+    @Order(55)
+    void a_replica_stopped_with_sigterm_under_cross_replica_load_loses_nothing_acknowledged() throws Exception {
+        List<Inbox> subscribers = List.of(subscribe(replicas.get(0), "load/#", 1), subscribe(replicas.get(2), "load/#", 1));
+        awaitForwarding(replicas.get(1), subscribers.get(0), "load/probe/term");
+        awaitForwarding(replicas.get(1), subscribers.get(1), "load/probe/term");
+        List<io.mqttkafkabridge.fault.DeviceLoad> loads = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            loads.add(new io.mqttkafkabridge.fault.DeviceLoad(replicas.get(i).mqttPort(), "term-" + "abc".charAt(i) + "-", 3,
+                    300, 6_000));
+        }
+        try {
+            await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+            replicas.get(1).terminate(Duration.ofSeconds(40));
+            replicas.get(1).startUntilReady();
+            await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+        } finally {
+            loads.forEach(load -> load.stop());
+        }
+        for (io.mqttkafkabridge.fault.DeviceLoad load : loads) {
+            load.settle();
+        }
+        assertEverythingAcknowledgedArrives("SIGTERM of b", loads, subscribers);
+        loads.forEach(io.mqttkafkabridge.fault.DeviceLoad::close);
+        subscribers.forEach(s -> disconnectQuietly(s.client));
+    }
+
+    @Test
     @Order(60)
     void cross_replica_traffic_through_a_30_s_kafka_outage_is_delivered_after_it() throws Exception {
         List<Inbox> subscribers = List.of(subscribe(replicas.get(0), "load/#", 1), subscribe(replicas.get(1), "load/#", 1));
-        awaitRemoteFilters(replicas.get(2), 2);
+        awaitForwarding(replicas.get(2), subscribers.get(0), "load/probe/outage");
+        awaitForwarding(replicas.get(2), subscribers.get(1), "load/probe/outage");
         List<io.mqttkafkabridge.fault.DeviceLoad> loads = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             loads.add(new io.mqttkafkabridge.fault.DeviceLoad(replicas.get(i).mqttPort(), "outage-" + "abc".charAt(i) + "-", 2,
@@ -366,7 +403,7 @@ class ClusterIT {
         for (int i = 0; i < 5; i++) {
             a.publishWith().topic("late/" + i).payload(utf8("kept " + i)).qos(MqttQos.AT_LEAST_ONCE).retain(true).send();
         }
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> {
             Inbox probe = subscribe(replicas.get(1), "late/#", 1);
             try {
                 await().atMost(Duration.ofSeconds(2)).until(() -> probe.messages.size() == 5);
@@ -377,7 +414,10 @@ class ClusterIT {
         BridgeProcess late = replica("d", "data-d");
         replicas.add(late);
         late.startUntilReady();
-        assertThat(late.log()).containsPattern("MKB0700.*node d .* loaded [1-9][0-9]* retained messages");
+        String log = late.log();
+        assertThat(log).containsPattern("MKB0700.*node d .* loaded [1-9][0-9]* retained messages");
+        assertThat(log.indexOf("MKB0700")).as("the cluster's state is loaded before the MQTT listener opens (MKB0001)")
+                .isLessThan(log.indexOf("MKB0001"));
         Inbox first = subscribe(late, "late/#", 1);
         await().atMost(Duration.ofSeconds(5)).until(() -> first.messages.size() == 5);
         assertThat(first.messages).allSatisfy(m -> assertThat(m.isRetain()).isTrue());
@@ -449,7 +489,9 @@ class ClusterIT {
         Mqtt3BlockingClient client = connect(replica, "sub-" + UUID.randomUUID().toString().substring(0, 8));
         List<Mqtt3Publish> messages = new CopyOnWriteArrayList<>();
         client.toAsync().subscribeWith().topicFilter(filter).qos(MqttQos.fromCode(qos)).callback(messages::add).send().join();
-        return new Inbox(client, messages);
+        Inbox inbox = new Inbox(client, messages);
+        inboxes.add(inbox);
+        return inbox;
     }
 
     static Mqtt3BlockingClient connect(BridgeProcess replica, String clientId) {
@@ -460,28 +502,32 @@ class ClusterIT {
         return client;
     }
 
-    /** Waits until {@code replica} knows at least {@code count} filters more of the other replicas than before. */
-    static void awaitRemoteFilters(BridgeProcess replica, int count) throws Exception {
-        // the subscriptions reach the other replicas within milliseconds; a fixed pause would hide a slow path
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        double start = -1;
-        while (System.nanoTime() < deadline) {
-            JsonNode members = cluster(replica).path("members");
-            double others = 0;
-            for (JsonNode member : members) {
-                if (!member.path("self").asBoolean()) {
-                    others += member.path("subscriptions").asInt();
-                }
+    /**
+     * Waits until a publish on {@code from} reaches {@code inbox} (its subscription has taken effect there): publishes a
+     * QoS 0 probe to {@code probeTopic} every 50 ms, then removes the probes from the inbox. Returns the milliseconds
+     * from the call (right after the SUBACK) to the first probe received.
+     */
+    static long awaitForwarding(BridgeProcess from, Inbox inbox, String probeTopic) {
+        Mqtt3BlockingClient prober = connect(from, "probe-" + UUID.randomUUID().toString().substring(0, 8));
+        long start = System.nanoTime();
+        long[] firstAt = {0};
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            prober.publishWith().topic(probeTopic).payload(utf8("probe")).qos(MqttQos.AT_MOST_ONCE).send();
+            if (inbox.messages.stream().anyMatch(m -> m.getTopic().toString().equals(probeTopic))) {
+                firstAt[0] = System.nanoTime();
+                return true;
             }
-            if (start < 0) {
-                start = others;
-            }
-            TimeUnit.MILLISECONDS.sleep(100);
-            if (others > 0) {
-                break;
-            }
+            return false;
+        });
+        prober.disconnect();
+        clients.remove(prober);
+        // the probes reached other subscribers of the topic too: take them out of every inbox
+        await().pollDelay(Duration.ofMillis(300)).atMost(Duration.ofSeconds(1)).until(() -> true);
+        for (Inbox any : inboxes) {
+            any.messages.removeIf(m -> m.getTopic().toString().equals(probeTopic)
+                    && new String(m.getPayloadAsBytes(), StandardCharsets.UTF_8).equals("probe"));
         }
-        TimeUnit.MILLISECONDS.sleep(300);
+        return TimeUnit.NANOSECONDS.toMillis(firstAt[0] - start);
     }
 
     static JsonNode cluster(BridgeProcess replica) throws Exception {
@@ -526,11 +572,4 @@ class ClusterIT {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    static Optional<String> none() {
-        return Optional.empty();
-    }
-
-    static Set<String> set(String... values) {
-        return Set.of(values);
-    }
 }
