@@ -38,7 +38,7 @@ import io.mqttkafkabridge.it.KafkaTopics;
  * read what arrived. Baselines in the same run with the same load generator: Moquette 0.17 alone and Mosquitto
  * (Debian package) pub → sub, and Kafka's own {@code ProducerPerformance} against the same broker. Prints one table;
  * {@code -Dbench.quick} runs a tenth of the messages (a smoke test of the suite itself). The {@code cluster} phase
- * ({@link ClusterBenchmark}, about 8 minutes, alone: {@code -Dbench.phases=cluster}) starts bridges of its own with the
+ * ({@link ClusterBenchmark}, about 9 minutes, alone: {@code -Dbench.phases=cluster}) starts bridges of its own with the
  * cluster on and off.
  */
 public final class BridgeBenchmark {
