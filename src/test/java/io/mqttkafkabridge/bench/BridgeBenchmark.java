@@ -37,23 +37,28 @@ import io.mqttkafkabridge.it.KafkaTopics;
  * gives it), and, in this JVM, the load generator ({@link MqttLoad}, HiveMQ MQTT client) and the Kafka clients that
  * read what arrived. Baselines in the same run with the same load generator: Moquette 0.17 alone and Mosquitto
  * (Debian package) pub → sub, and Kafka's own {@code ProducerPerformance} against the same broker. Prints one table;
- * {@code -Dbench.quick} runs a tenth of the messages (a smoke test of the suite itself).
+ * {@code -Dbench.quick} runs a tenth of the messages (a smoke test of the suite itself). The {@code cluster} phase
+ * ({@link ClusterBenchmark}, about 9 minutes, alone: {@code -Dbench.phases=cluster}) starts bridges of its own with the
+ * cluster on and off.
  */
 public final class BridgeBenchmark {
 
     static final String BRIDGE_HEAP = "-Xmx384m";
     private static final boolean QUICK = Boolean.getBoolean("bench.quick");
-    private static final int PUBLISHERS = 8;
-    private static final int WINDOW = 256;
-    private static final int THROUGHPUT_MESSAGES = QUICK ? 40_000 : 400_000;
+    static final int PUBLISHERS = 8;
+    static final int WINDOW = 256;
+    static final int THROUGHPUT_MESSAGES = QUICK ? 40_000 : 400_000;
     private static final int LATENCY_RATE = 5_000;
     private static final int LATENCY_SECONDS = QUICK ? 4 : 20;
     private static final int LATENCY_WARMUP_SECONDS = QUICK ? 2 : 5;
     private static final int CONNECTIONS = QUICK ? 1_000 : 10_000;
-    private static final Duration PHASE = Duration.ofMinutes(2);
-    /** {@code -Dbench.phases=latency,connections}: only those (ready, uplink, latency, downlink, profile, connections, baselines). */
+    static final Duration PHASE = Duration.ofMinutes(2);
+    /**
+     * {@code -Dbench.phases=latency,connections}: only those (ready, uplink, latency, downlink, profile, connections,
+     * cluster, baselines).
+     */
     private static final java.util.Set<String> PHASES = java.util.Set.of(System.getProperty("bench.phases",
-            "ready,uplink,latency,downlink,profile,connections,baselines").split(","));
+            "ready,uplink,latency,downlink,profile,connections,cluster,baselines").split(","));
     /** {@code -Dbench.env=NAME=value,...}: extra environment of the bridge, to try a setting. */
     private static final String EXTRA_ENV = System.getProperty("bench.env", "");
 
@@ -89,6 +94,8 @@ public final class BridgeBenchmark {
                 readiness(kafka);
             }
             double[] bridgeUplink = null;
+            if (PHASES.contains("uplink") || PHASES.contains("latency") || PHASES.contains("downlink")
+                    || PHASES.contains("profile")) {
             try (BridgeProcess bridge = bridge(kafka, "bridge")) {
                 bridge.start();
                 if (PHASES.contains("uplink")) {
@@ -104,12 +111,16 @@ public final class BridgeBenchmark {
                     profile(bridge, kafka);
                 }
             }
+            }
             if (PHASES.contains("connections")) {
                 // a bridge of its own: what the connections cost, not what the load before left in the heap
                 try (BridgeProcess bridge = bridge(kafka, "connections")) {
                     bridge.start();
                     connections(bridge);
                 }
+            }
+            if (PHASES.contains("cluster")) {
+                new ClusterBenchmark(kafka, node -> clusterBridge(kafka, node), this::row, QUICK).run();
             }
             if (!PHASES.contains("baselines")) {
                 print(suiteStart);
@@ -160,7 +171,7 @@ public final class BridgeBenchmark {
         System.out.println("BENCH " + what + ": " + result + (target.isEmpty() ? "" : " (target " + target + ")"));
     }
 
-    private static String rate(double perSecond) {
+    static String rate(double perSecond) {
         return String.format(Locale.ROOT, "%,.0f msg/s", perSecond);
     }
 
@@ -188,6 +199,16 @@ public final class BridgeBenchmark {
             if (setting.contains("=")) {
                 bridge.env(setting.substring(0, setting.indexOf('=')), setting.substring(setting.indexOf('=') + 1));
             }
+        }
+        return bridge;
+    }
+
+    /** A bridge as {@link #bridge} configures it, with the cluster on as node {@code node}, or off when null. */
+    private BridgeProcess clusterBridge(KafkaProcess kafka, String node) throws IOException {
+        BridgeProcess bridge = bridge(kafka, node == null ? "cluster-off" : "cluster-" + node)
+                .env("BRIDGE_API_AUTH", "none");
+        if (node != null) {
+            bridge.env("BRIDGE_CLUSTER_ENABLED", "true").env("BRIDGE_CLUSTER_NODE_ID", node);
         }
         return bridge;
     }
@@ -242,7 +263,7 @@ public final class BridgeBenchmark {
     }
 
     /** Publishes, waits until Kafka holds every message, checks that none is missing; returns msg/s. */
-    private double uplinkBurst(List<Mqtt3AsyncClient> publishers, IntFunction<String> topic, int perPublisher, MqttQos qos,
+    static double uplinkBurst(List<Mqtt3AsyncClient> publishers, IntFunction<String> topic, int perPublisher, MqttQos qos,
             KafkaConsumer<byte[], byte[]> consumer) throws Exception {
         Map<TopicPartition, Long> before = KafkaTopics.endOffsets(consumer, "bench-up");
         long total = (long) perPublisher * publishers.size();
@@ -544,7 +565,7 @@ public final class BridgeBenchmark {
 
     // ---------------------------------------------------------------------------------------------- helpers
 
-    private static List<Mqtt3AsyncClient> clients(int port, String prefix, int count) {
+    static List<Mqtt3AsyncClient> clients(int port, String prefix, int count) {
         List<Mqtt3AsyncClient> clients = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             clients.add(MqttLoad.connect(port, prefix + "-" + i + "-" + System.nanoTime()));
@@ -552,7 +573,7 @@ public final class BridgeBenchmark {
         return clients;
     }
 
-    private static void disconnect(List<Mqtt3AsyncClient> clients) {
+    static void disconnect(List<Mqtt3AsyncClient> clients) {
         for (Mqtt3AsyncClient client : clients) {
             try {
                 client.disconnect().get(10, TimeUnit.SECONDS);
@@ -566,7 +587,7 @@ public final class BridgeBenchmark {
      * Subscribes, trying again: Moquette 0.17 alone (the standalone baseline; the bridge holds such packets) drops a
      * connection whose SUBSCRIBE it reads before its CONNACK write completed.
      */
-    private static void subscribe(Mqtt3AsyncClient client, String filter, MqttQos qos, java.util.function.Consumer<ByteBuffer> sink)
+    static void subscribe(Mqtt3AsyncClient client, String filter, MqttQos qos, java.util.function.Consumer<ByteBuffer> sink)
             throws Exception {
         Exception last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
@@ -584,7 +605,7 @@ public final class BridgeBenchmark {
         throw last;
     }
 
-    private static KafkaConsumer<byte[], byte[]> consumer(KafkaProcess kafka) {
+    static KafkaConsumer<byte[], byte[]> consumer(KafkaProcess kafka) {
         Properties props = new Properties();
         props.put("bootstrap.servers", kafka.bootstrapServers());
         return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
