@@ -1,7 +1,5 @@
 package io.mqttkafkabridge.cluster;
 
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -14,8 +12,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -25,18 +21,14 @@ import jakarta.inject.Singleton;
 import jakarta.interceptor.Interceptor;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.mqttkafkabridge.broker.BrokerStartHook;
-import io.mqttkafkabridge.broker.ClientTracker;
 import io.mqttkafkabridge.broker.EmbeddedBroker;
 import io.mqttkafkabridge.config.BridgeConfig;
 import io.mqttkafkabridge.config.DownlinkChannelConfigSourceFactory;
@@ -67,7 +59,7 @@ import io.quarkus.runtime.ShutdownEvent;
  * </ul>
  */
 @Singleton
-public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker.Listener {
+public class Cluster implements BrokerStartHook, UplinkForwarding {
 
     /** After the broker has stopped taking clients, before the uplink drains. */
     static final int STOP_PRIORITY = Interceptor.Priority.PLATFORM_BEFORE + 100;
@@ -84,34 +76,18 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
     private final UplinkRoute messagesRoute;
     private final UplinkRoute retainedRoute;
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
-    /** Every client the sessions topic says is connected somewhere, by client id. */
-    private final Map<String, ClusterRecords.Session> sessions = new ConcurrentHashMap<>();
-    /** This replica's connections, by client id. */
-    private final Map<String, LocalConnection> locals = new ConcurrentHashMap<>();
+    /** Every client the sessions topic says is connected somewhere, by client id (see {@link ClusterSessions}). */
+    private final Map<String, ClusterRecords.Session> sessionsLoaded = new ConcurrentHashMap<>();
     private final Map<String, byte[]> retainedSnapshot = new HashMap<>();
     private final Map<String, Integer> retainedQos = new HashMap<>();
     private final AtomicBoolean duplicateLogged = new AtomicBoolean();
-    private final AtomicBoolean resync = new AtomicBoolean();
     private final Counter forwarded;
     private final Counter received;
     private volatile EmbeddedBroker broker;
-    private volatile ScheduledExecutorService writer;
-    private volatile KafkaProducer<String, byte[]> producer;
+    private volatile ClusterWriter writer;
+    private volatile ClusterSessions sessions;
     private volatile ClusterStateReader stateReader;
     private volatile ClusterMessagesReader messagesReader;
-    private volatile boolean stopping;
-
-    /** One connection of this replica: its nonce in the sessions topic, and whether its record has come back. */
-    private static final class LocalConnection {
-        final String nonce;
-        final ClusterRecords.Session record;
-        volatile boolean seen;
-
-        LocalConnection(ClusterRecords.Session record) {
-            this.nonce = record.nonce();
-            this.record = record;
-        }
-    }
 
     Cluster(BridgeConfig config, KafkaAdmin admin, MeterRegistry registry) {
         this.config = config.cluster();
@@ -174,29 +150,17 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
                     + config.startTimeout() + " (bridge.cluster.start-timeout): " + e, e);
         }
         refuseDuplicate(reader);
-        Map<String, Object> producerConfig = admin.clientConfig(ProducerConfig.configNames());
-        producerConfig.put(ProducerConfig.CLIENT_ID_CONFIG, "mqtt-kafka-bridge-cluster");
-        producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
-        producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 1);
-        producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-        producerConfig.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
-        producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer());
         ClusterMessagesReader messages = new ClusterMessagesReader(consumerConfig, topics.messages(),
                 config.name() + "." + self, self, this);
         messages.position();
         messagesReader = messages;
-        writer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "cluster-writer");
-            t.setDaemon(true);
-            return t;
-        });
+        writer = new ClusterWriter(admin.clientConfig(ProducerConfig.configNames()));
         int retainedCount;
         synchronized (retainedSnapshot) {
             retainedCount = retainedSnapshot.size();
         }
         BridgeLog.LOG.clusterLoaded(config.name(), self, instance, retainedCount, subscriptions.remoteSize(),
-                (int) members.all().stream().filter(m -> !m.node().node().equals(self)).count(), sessions.size(),
+                (int) members.all().stream().filter(m -> !m.node().node().equals(self)).count(), sessionsLoaded.size(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), topics.all().toString());
     }
 
@@ -235,37 +199,13 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
             retainedSnapshot.clear();
             retainedQos.clear();
         }
-        // the subscriptions persistent sessions kept across the restart, then what the topic says is no longer true
-        Map<String, Set<String>> stored = new HashMap<>();
-        for (String[] subscription : running.storedSubscriptions()) {
-            stored.computeIfAbsent(subscription[0], c -> new HashSet<>()).add(subscription[1]);
-        }
-        Set<String> recorded = new HashSet<>(subscriptions.recordedOwn());
-        List<String> ownSessions = sessions.values().stream().filter(s -> s.node().equals(self))
-                .map(ClusterRecords.Session::clientId).toList();
-        running.clients().listen(this);
-        writer.execute(() -> {
-            stored.forEach((client, filters) -> filters.forEach(filter -> subscriptions.subscribed(client, filter)));
-            Set<String> current = new HashSet<>(subscriptions.localFilters());
-            for (String filter : recorded) {
-                if (!current.contains(filter)) {
-                    send(topics.subscriptions(), ClusterRecords.subscriptionKey(self, filter), null);
-                }
-            }
-            for (String filter : current) {
-                if (!recorded.contains(filter)) {
-                    send(topics.subscriptions(), ClusterRecords.subscriptionKey(self, filter), new byte[] {1});
-                }
-            }
-            for (String client : ownSessions) {
-                if (!locals.containsKey(client)) {
-                    send(topics.sessions(), client, null); // left over from before a crash
-                }
-            }
-        });
+        ClusterSessions tracker = new ClusterSessions(self, topics, subscriptions, members, writer, running, sessionsLoaded);
+        sessions = tracker;
+        tracker.reconcile(running.storedSubscriptions(), new HashSet<>(subscriptions.recordedOwn()));
+        running.clients().listen(tracker);
         messagesReader.start();
         members.startLogging();
-        writer.scheduleWithFixedDelay(this::heartbeat, 0, config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+        writer.every(config.heartbeatInterval(), this::heartbeat);
         ready.complete(null);
     }
 
@@ -283,7 +223,15 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
                 subscriptions.record(key.substring(0, separator), key.substring(separator + 1), value != null);
             }
         } else if (topic.equals(topics.sessions())) {
-            sessionRecord(key, value == null ? null : ClusterRecords.read(value, ClusterRecords.Session.class));
+            ClusterRecords.Session session = value == null ? null : ClusterRecords.read(value, ClusterRecords.Session.class);
+            ClusterSessions tracker = sessions;
+            if (tracker != null) {
+                tracker.record(key, session);
+            } else if (session == null) {
+                sessionsLoaded.remove(key);
+            } else {
+                sessionsLoaded.put(key, session);
+            }
         } else if (topic.equals(topics.nodes())) {
             ClusterRecords.Node node = value == null ? null : ClusterRecords.read(value, ClusterRecords.Node.class);
             members.update(key, node);
@@ -305,109 +253,6 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
             }
             running.applyRetained(topic, qos, payload);
         }
-    }
-
-    private void sessionRecord(String clientId, ClusterRecords.Session record) {
-        if (record == null) {
-            sessions.remove(clientId);
-        } else {
-            sessions.put(clientId, record);
-        }
-        LocalConnection local = locals.get(clientId);
-        if (local == null || writer == null) {
-            return;
-        }
-        if (record == null) {
-            if (local.seen) {
-                writer.execute(() -> {
-                    if (locals.get(clientId) == local) {
-                        send(topics.sessions(), clientId, ClusterRecords.write(local.record)); // a stale tombstone: still here
-                    }
-                });
-            }
-        } else if (record.node().equals(self) && record.nonce().equals(local.nonce)) {
-            local.seen = true;
-        } else if (local.seen) {
-            // a newer connection with this client id, on another replica (or a newer one here): this one goes
-            if (locals.remove(clientId, local)) {
-                BridgeLog.LOG.clusterTakeover(clientId, record.node());
-                EmbeddedBroker running = broker;
-                if (running != null && !record.node().equals(self)) {
-                    running.disconnect(clientId);
-                }
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ the broker's callbacks (session loops)
-
-    @Override
-    public void connected(String clientId, String username, boolean cleanSession) {
-        if (stopping) {
-            return;
-        }
-        writer.execute(() -> {
-            if (cleanSession) {
-                subscriptions.sessionGone(clientId).forEach(this::withdraw);
-            }
-            ClusterRecords.Session record = withSubscriptions(new ClusterRecords.Session(clientId, self,
-                    UUID.randomUUID().toString(), username, System.currentTimeMillis(), cleanSession, List.of()), clientId);
-            locals.put(clientId, new LocalConnection(record));
-            send(topics.sessions(), clientId, ClusterRecords.write(record));
-        });
-    }
-
-    @Override
-    public void disconnected(String clientId, boolean cleanSession) {
-        if (stopping) {
-            return;
-        }
-        writer.execute(() -> {
-            if (cleanSession) {
-                subscriptions.sessionGone(clientId).forEach(this::withdraw);
-            }
-            LocalConnection local = locals.remove(clientId);
-            if (local != null) {
-                send(topics.sessions(), clientId, null);
-            }
-        });
-    }
-
-    @Override
-    public void subscribed(String clientId, String filter) {
-        writer.execute(() -> {
-            if (subscriptions.subscribed(clientId, filter)) {
-                send(topics.subscriptions(), ClusterRecords.subscriptionKey(self, filter), new byte[] {1});
-            }
-            sessionChanged(clientId);
-        });
-    }
-
-    @Override
-    public void unsubscribed(String clientId, String filter) {
-        writer.execute(() -> {
-            if (subscriptions.unsubscribed(clientId, filter)) {
-                withdraw(filter);
-            }
-            sessionChanged(clientId);
-        });
-    }
-
-    private void withdraw(String filter) {
-        send(topics.subscriptions(), ClusterRecords.subscriptionKey(self, filter), null);
-    }
-
-    private void sessionChanged(String clientId) {
-        LocalConnection local = locals.get(clientId);
-        if (local != null) {
-            send(topics.sessions(), clientId, ClusterRecords.write(withSubscriptions(local.record, clientId)));
-        }
-    }
-
-    private ClusterRecords.Session withSubscriptions(ClusterRecords.Session record, String clientId) {
-        Set<String> filters = subscriptions.byClient().get(clientId);
-        return new ClusterRecords.Session(record.clientId(), record.node(), record.nonce(), record.username(),
-                record.connectedAt(), record.cleanSession(), filters == null ? List.of() : filters.stream().sorted().toList());
     }
 
     // ------------------------------------------------------------------ forwarding
@@ -456,18 +301,16 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
      * Kafka is away. Returns the replicas it was sent to.
      */
     public Set<String> forward(String topic, byte[] payload, int qos, boolean retain) {
-        if (!enabled || producer == null) {
+        if (!enabled || writer == null) {
             return Set.of();
         }
         Set<String> targets = subscriptions.targets(topic);
         for (UplinkRecord record : recordsFor(new MqttPublication(topic, payload, qos, retain, "mqtt-kafka-bridge", null))) {
             ProducerRecord<String, byte[]> out = new ProducerRecord<>(record.kafkaTopic(), record.key(), record.value());
             record.headers().forEach(h -> out.headers().add(new RecordHeader(h.name(), h.value())));
-            producer.send(out, (metadata, failure) -> {
+            writer.send(out, (metadata, failure) -> {
                 if (failure == null) {
                     sent(record);
-                } else {
-                    BridgeLog.LOG.clusterWriteFailed(record.kafkaTopic(), String.valueOf(failure));
                 }
             });
         }
@@ -505,7 +348,8 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
 
     /** Clients connected to other live replicas. */
     public Collection<ClusterRecords.Session> remoteClients() {
-        return sessions.values().stream().filter(s -> !s.node().equals(self) && members.isLive(s.node())).toList();
+        ClusterSessions tracker = sessions;
+        return tracker == null ? List.of() : tracker.remote();
     }
 
     /**
@@ -514,22 +358,26 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
      * @return that replica, or empty when no live replica has the client
      */
     public Optional<String> disconnectRemote(String clientId) {
-        ClusterRecords.Session session = sessions.get(clientId);
-        if (!enabled || session == null || session.node().equals(self) || !members.isLive(session.node()) || producer == null) {
+        String node = connectedTo(clientId);
+        if (node == null) {
             return Optional.empty();
         }
         ProducerRecord<String, byte[]> command = new ProducerRecord<>(topics.messages(), clientId, ClusterRecords.utf8(self));
         command.headers().add(ClusterRecords.HEADER_ORIGIN, ClusterRecords.utf8(self))
-                .add(ClusterRecords.HEADER_TARGETS, ClusterRecords.utf8(session.node()))
+                .add(ClusterRecords.HEADER_TARGETS, ClusterRecords.utf8(node))
                 .add(ClusterRecords.HEADER_KIND, ClusterRecords.utf8(ClusterRecords.KIND_DISCONNECT));
-        producer.send(command);
-        return Optional.of(session.node());
+        writer.send(command, null);
+        return Optional.of(node);
     }
 
     /** Whether a client is connected to another live replica. */
     public boolean connectedElsewhere(String clientId) {
-        ClusterRecords.Session session = sessions.get(clientId);
-        return session != null && !session.node().equals(self) && members.isLive(session.node());
+        return connectedTo(clientId) != null;
+    }
+
+    private String connectedTo(String clientId) {
+        ClusterSessions tracker = sessions;
+        return tracker == null ? null : tracker.elsewhere(clientId);
     }
 
     public long lag() {
@@ -540,13 +388,10 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
     // ------------------------------------------------------------------ writing
 
     private void heartbeat() {
-        if (resync.compareAndSet(true, false)) {
-            for (String filter : subscriptions.localFilters()) {
-                send(topics.subscriptions(), ClusterRecords.subscriptionKey(self, filter), new byte[] {1});
-            }
-            locals.forEach((client, local) -> send(topics.sessions(), client, ClusterRecords.write(withSubscriptions(local.record, client))));
+        if (writer.takeResync()) {
+            sessions.writeAll();
         }
-        send(topics.nodes(), self, ClusterRecords.write(node("up")));
+        writer.send(topics.nodes(), self, ClusterRecords.write(node("up")));
         members.checkSilences();
     }
 
@@ -557,20 +402,6 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
                 (long) received.count(), lag(), running == null ? 0 : running.port());
     }
 
-    private void send(String topic, String key, byte[] value) {
-        try {
-            producer.send(new ProducerRecord<>(topic, key, value), (metadata, failure) -> {
-                if (failure != null) {
-                    resync.set(true);
-                    BridgeLog.LOG.clusterWriteFailed(topic, String.valueOf(failure));
-                }
-            });
-        } catch (RuntimeException e) {
-            resync.set(true);
-            BridgeLog.LOG.clusterWriteFailed(topic, String.valueOf(e));
-        }
-    }
-
     /**
      * SIGTERM, once the broker has closed its connections: say this replica is gone (sessions, the subscriptions of
      * clean sessions, a "stopped" heartbeat), flush, and stop reading.
@@ -579,34 +410,19 @@ public class Cluster implements BrokerStartHook, UplinkForwarding, ClientTracker
         if (!enabled || writer == null) {
             return;
         }
-        stopping = true;
         ClusterMessagesReader messages = messagesReader;
         if (messages != null) {
             messages.stop();
         }
-        writer.shutdownNow();
-        try {
-            writer.awaitTermination(2, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        writer.stopTaking();
+        if (sessions != null) {
+            sessions.stopped();
         }
-        for (Map.Entry<String, LocalConnection> local : new ArrayList<>(locals.entrySet())) {
-            send(topics.sessions(), local.getKey(), null);
-            if (local.getValue().record.cleanSession()) {
-                subscriptions.sessionGone(local.getKey()).forEach(this::withdraw);
-            }
-        }
-        locals.clear();
-        send(topics.nodes(), self, ClusterRecords.write(node("stopped")));
-        producer.flush();
-        producer.close(Duration.ofSeconds(5));
+        writer.send(topics.nodes(), self, ClusterRecords.write(node("stopped")));
+        writer.close();
         ClusterStateReader reader = stateReader;
         if (reader != null) {
             reader.stop();
         }
-    }
-
-    static String text(byte[] value) {
-        return value == null ? null : new String(value, StandardCharsets.UTF_8);
     }
 }
