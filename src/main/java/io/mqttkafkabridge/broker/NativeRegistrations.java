@@ -18,7 +18,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * written field also tells the analysis that it can hold an executor other than Moquette's own thread pool, so calls
  * through it are not bound to that pool's class.</li>
  * <li><b>Reflection, {@link SessionQueues}, {@link SessionLoops}, {@link RetainedStore}</b>: the private fields they read
- * and replace in Moquette's post office (session loops, retained repository, subscription tree), session loops
+ * and replace in Moquette's post office (session loops, retained repository, subscription tree and the store under it, read by
+ * {@link MoquetteFields#storedSubscriptions} for the cluster), session loops
  * (threads and command queues), session registry (pool, queue repository), sessions (queue, in-flight window,
  * subscriptions) and h2 queues ({@link SessionQueuesFields}).</li>
  * <li><b>Reflection, {@link FlowControl} and {@link InflightResends}</b>: Moquette's private
@@ -61,12 +62,13 @@ final class NativeRegistrations {
      * session registry's queue repository and pool, each session's queue and in-flight window, the h2 queue's indexes.
      */
     static final String[] SESSION_QUEUES_CLASSES = { "io.moquette.broker.PostOffice", "io.moquette.broker.SessionEventLoopGroup",
-            "io.moquette.broker.SessionRegistry", "io.moquette.broker.Session", "io.moquette.persistence.H2PersistentQueue" };
+            "io.moquette.broker.SessionRegistry", "io.moquette.broker.Session", "io.moquette.persistence.H2PersistentQueue",
+            "io.moquette.broker.subscriptions.CTrieSubscriptionDirectory" };
 
     /** See {@link #SESSION_QUEUES_CLASSES} (the annotation needs the names spelled out). */
     @RegisterForReflection(classNames = { "io.moquette.broker.PostOffice", "io.moquette.broker.SessionEventLoopGroup",
-            "io.moquette.broker.SessionRegistry", "io.moquette.broker.Session", "io.moquette.persistence.H2PersistentQueue" },
-            fields = true, methods = false)
+            "io.moquette.broker.SessionRegistry", "io.moquette.broker.Session", "io.moquette.persistence.H2PersistentQueue",
+            "io.moquette.broker.subscriptions.CTrieSubscriptionDirectory" }, fields = true, methods = false)
     static final class SessionQueuesFields {
     }
 

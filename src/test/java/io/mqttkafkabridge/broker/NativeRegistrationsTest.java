@@ -114,6 +114,8 @@ class NativeRegistrationsTest {
             {"io.moquette.broker.Session", "inflightWindow", "java.util.Map"},
             {"io.moquette.persistence.H2PersistentQueue", "head", "java.util.concurrent.atomic.AtomicLong"},
             {"io.moquette.persistence.H2PersistentQueue", "tail", "java.util.concurrent.atomic.AtomicLong"},
+            {"io.moquette.broker.subscriptions.CTrieSubscriptionDirectory", "subscriptionsRepository",
+                "io.moquette.broker.ISubscriptionsRepository"},
         };
         assertThat(NativeRegistrations.GateFields.class.getAnnotation(RegisterForReflection.class).classNames())
                 .containsExactly("io.moquette.broker.MQTTConnection");
