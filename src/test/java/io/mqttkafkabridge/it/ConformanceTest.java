@@ -71,6 +71,63 @@ class ConformanceTest {
     }
 
     @Test
+    void a_will_is_published_when_the_connection_ends_without_disconnect_to_subscribers_and_to_the_uplink() throws Exception {
+        // MQTT-3.1.2-8: the will is published when the network connection is closed without a DISCONNECT. The bridge
+        // publishes it (Moquette is handed the CONNECT without it), so it is also journaled as a publish of its client
+        String id = unique("will");
+        String topic = "sensors/" + id + "/status";
+        Mqtt3BlockingClient watcher = Devices.connect(port(), unique("watcher"), null);
+        try (Mqtt3BlockingClient.Mqtt3Publishes received = watcher.publishes(MqttGlobalPublishFilter.ALL)) {
+            watcher.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send();
+            try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port())) {
+                socket.setSoTimeout(10_000);
+                java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+                // clean session, will flag, will QoS 1
+                body.writeBytes(new byte[] {0, 4, 'M', 'Q', 'T', 'T', 4, 0x0E, 0, 60});
+                io.mqttkafkabridge.fault.PacketFuzzer.string(body, id);
+                io.mqttkafkabridge.fault.PacketFuzzer.string(body, topic);
+                io.mqttkafkabridge.fault.PacketFuzzer.string(body, "offline");
+                socket.getOutputStream().write(io.mqttkafkabridge.fault.PacketFuzzer.packet(0x10, body.toByteArray()));
+                PersistentSessionTest.RawMqtt.connackSessionPresent(socket);
+            } // closed without DISCONNECT
+            Optional<Mqtt3Publish> will = received.receive(10, TimeUnit.SECONDS);
+            assertThat(will).isPresent();
+            assertThat(will.get().getTopic().toString()).isEqualTo(topic);
+            assertThat(new String(will.get().getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("offline");
+            assertThat(will.get().getQos()).isEqualTo(MqttQos.AT_LEAST_ONCE);
+            assertThat(received.receive(1, TimeUnit.SECONDS)).as("published once").isEmpty();
+        }
+        assertThat(KafkaTopics.withValue("it-sensors", utf8("offline"), 1))
+                .anySatisfy(r -> assertThat(KafkaTopics.header(r, "mqtt.client-id")).isEqualTo(id));
+    }
+
+    @Test
+    void a_will_is_not_published_after_a_disconnect_and_is_published_when_the_client_id_is_taken_over() throws Exception {
+        // MQTT-3.14.4-3: DISCONNECT discards the will. A takeover closes the old connection without one, so its will is
+        // published, as Mosquitto does and MQTT 5 (3.1.4) says
+        String id = unique("will-takeover");
+        String topic = "conformance/wills/" + id;
+        Mqtt3BlockingClient watcher = Devices.connect(port(), unique("watcher"), null);
+        try (Mqtt3BlockingClient.Mqtt3Publishes received = watcher.publishes(MqttGlobalPublishFilter.ALL)) {
+            watcher.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send();
+            Mqtt3BlockingClient polite = Devices.client(port(), id).buildBlocking();
+            polite.connectWith().willPublish().topic(topic).payload(utf8("polite")).applyWillPublish().send();
+            polite.disconnect();
+            assertThat(received.receive(1, TimeUnit.SECONDS)).as("no will after DISCONNECT").isEmpty();
+
+            Mqtt3BlockingClient first = Devices.client(port(), id).buildBlocking();
+            first.connectWith().willPublish().topic(topic).payload(utf8("taken over")).applyWillPublish().send();
+            Mqtt3BlockingClient second = Devices.client(port(), id).buildBlocking();
+            second.connect();
+            Optional<Mqtt3Publish> will = received.receive(10, TimeUnit.SECONDS);
+            assertThat(will).isPresent();
+            assertThat(new String(will.get().getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("taken over");
+            second.disconnect();
+            assertThat(received.receive(1, TimeUnit.SECONDS)).as("nothing more").isEmpty();
+        }
+    }
+
+    @Test
     void a_client_id_ending_in_meta_is_refused_with_connack_2() {
         // Moquette 0.18.1's fix (#964): the h2 store keeps a client's queue index under "<client id>_meta", so a
         // client named "<victim>_meta" would read and change another client's stored queue
