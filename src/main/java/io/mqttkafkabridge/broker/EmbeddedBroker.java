@@ -345,11 +345,7 @@ public class EmbeddedBroker {
             throw new IllegalStateException("The MQTT broker is not running");
         }
         if (retain) {
-            if (payload.length == 0) {
-                retained.clear(topic);
-            } else {
-                retained.keep(topic, qos, payload);
-            }
+            retained.set(topic, qos, payload);
         }
         MqttFixedHeader fixed = new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.valueOf(qos), retain, 0);
         MqttPublishVariableHeader variable = new MqttPublishVariableHeader(topic, 0);
@@ -382,11 +378,7 @@ public class EmbeddedBroker {
         if (store == null) {
             throw new IllegalStateException("The MQTT broker is not running");
         }
-        if (payload.length == 0) {
-            store.clear(topic);
-        } else {
-            store.keep(topic, qos, payload);
-        }
+        store.set(topic, qos, payload);
     }
 
     /** Every (client id, topic filter) the broker holds now, including those of offline persistent sessions. */

@@ -162,11 +162,7 @@ final class PublishPath {
             qos2Unreleased.computeIfAbsent(connection.clientId, id -> ConcurrentHashMap.newKeySet()).add(packetId);
         }
         if (retain) {
-            if (payload.length == 0) {
-                retained.clear(topic);
-            } else {
-                retained.keep(topic, qos, payload);
-            }
+            retained.set(topic, qos, payload);
         }
         // a copy the size of the payload, off the connection's pooled 64 KiB read buffer, which a queued message would
         // otherwise keep alive; DUP=0 (see the class comment)

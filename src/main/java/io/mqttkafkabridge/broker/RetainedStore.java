@@ -70,6 +70,15 @@ final class RetainedStore implements IRetainedRepository {
         stored.retain(new Topic(topic), message);
     }
 
+    /** Retains {@code payload} for {@code topic}, or, when it is empty, removes what is retained there (MQTT-3.3.1-10). */
+    void set(String topic, int qos, byte[] payload) {
+        if (payload.length == 0) {
+            clear(topic);
+        } else {
+            keep(topic, qos, payload);
+        }
+    }
+
     /** Removes what is retained for {@code topic} (a retained publish with an empty payload, MQTT-3.3.1-10). */
     void clear(String topic) {
         stored.cleanRetained(new Topic(topic));

@@ -1,6 +1,5 @@
 package io.mqttkafkabridge.cluster;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,7 +14,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
@@ -124,16 +122,16 @@ final class ClusterMessagesReader implements Runnable {
 
     /** False when the broker no longer runs. */
     private boolean handle(ConsumerRecord<String, byte[]> record) {
-        String origin = header(record, ClusterRecords.HEADER_ORIGIN);
-        String targets = header(record, ClusterRecords.HEADER_TARGETS);
+        String origin = ClusterRecords.header(record, ClusterRecords.HEADER_ORIGIN);
+        String targets = ClusterRecords.header(record, ClusterRecords.HEADER_TARGETS);
         if (self.equals(origin) || targets == null || !isTarget(targets)) {
             return true;
         }
-        if (ClusterRecords.KIND_DISCONNECT.equals(header(record, ClusterRecords.HEADER_KIND))) {
+        if (ClusterRecords.KIND_DISCONNECT.equals(ClusterRecords.header(record, ClusterRecords.HEADER_KIND))) {
             cluster.disconnectRequested(record.key(), origin);
             return true;
         }
-        String qos = header(record, UplinkRoute.HEADER_QOS);
+        String qos = ClusterRecords.header(record, UplinkRoute.HEADER_QOS);
         return cluster.deliver(record.key(), record.value() == null ? new byte[0] : record.value(),
                 qos == null ? 0 : Integer.parseInt(qos));
     }
@@ -145,11 +143,6 @@ final class ClusterMessagesReader implements Runnable {
             }
         }
         return false;
-    }
-
-    private static String header(ConsumerRecord<String, byte[]> record, String name) {
-        Header header = record.headers().lastHeader(name);
-        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 
     void stop() {

@@ -52,6 +52,12 @@ public final class ClusterRecords {
         }
     }
 
+    /** The last value of header {@code name} as text, or null. */
+    static String header(org.apache.kafka.clients.consumer.ConsumerRecord<?, ?> record, String name) {
+        org.apache.kafka.common.header.Header header = record.headers().lastHeader(name);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
     static String subscriptionKey(String node, String filter) {
         return node + KEY_SEPARATOR + filter;
     }

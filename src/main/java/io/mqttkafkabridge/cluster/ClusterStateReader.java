@@ -74,10 +74,8 @@ final class ClusterStateReader implements Runnable {
                 }
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     try {
-                        org.apache.kafka.common.header.Header qos = record.headers().lastHeader(
-                                io.mqttkafkabridge.routing.UplinkRoute.HEADER_QOS);
                         cluster.stateRecord(record.topic(), record.key(), record.value(),
-                                qos == null ? null : new String(qos.value(), java.nio.charset.StandardCharsets.UTF_8));
+                                ClusterRecords.header(record, io.mqttkafkabridge.routing.UplinkRoute.HEADER_QOS));
                     } catch (RuntimeException e) {
                         BridgeLog.LOG.clusterBadRecord(record.topic(), record.partition(), record.offset(), String.valueOf(e));
                     }

@@ -248,14 +248,8 @@ public class UplinkDispatcher {
         }
         if (isRetriable(failure)) {
             metrics.uplink(route, "retried");
-            long now = System.nanoTime();
             metrics.uplinkError(route, String.valueOf(failure));
-            if (now - lastRetryLog > TimeUnit.SECONDS.toNanos(10)) {
-                lastRetryLog = now;
-                BridgeLog.LOG.uplinkRetry(route, String.valueOf(failure));
-            }
-            retries.add(out.retryAt(now + RETRY_DELAY_NANOS));
-            wakeUp();
+            retryLater(out, route, failure);
             return;
         }
         String reason = String.valueOf(failure);
@@ -272,16 +266,21 @@ public class UplinkDispatcher {
         done(out);
     }
 
+    /** Sends {@code out} again in a second, in order with the other retries; logs at most every 10 s (MKB0322). */
+    private void retryLater(Outbound out, String what, Throwable failure) {
+        long now = System.nanoTime();
+        if (now - lastRetryLog > TimeUnit.SECONDS.toNanos(10)) {
+            lastRetryLog = now;
+            BridgeLog.LOG.uplinkRetry(what, String.valueOf(failure));
+        }
+        retries.add(out.retryAt(now + RETRY_DELAY_NANOS));
+        wakeUp();
+    }
+
     /** A cluster record: tried again while the failure can pass, else dropped with a log line (never dead-lettered). */
     private void failedInternal(Outbound out, Throwable failure) {
         if (isRetriable(failure)) {
-            long now = System.nanoTime();
-            if (now - lastRetryLog > TimeUnit.SECONDS.toNanos(10)) {
-                lastRetryLog = now;
-                BridgeLog.LOG.uplinkRetry(out.topic, String.valueOf(failure));
-            }
-            retries.add(out.retryAt(now + RETRY_DELAY_NANOS));
-            wakeUp();
+            retryLater(out, out.topic, failure);
             return;
         }
         BridgeLog.LOG.poisonDropped(out.record.route().name(), out.topic, out.mqttTopic, String.valueOf(failure), "not used for the cluster's topics");
