@@ -27,6 +27,8 @@ public final class ClientTracker extends AbstractInterceptHandler {
     private final Runnable onConnect;
     private volatile Listener listener = new Listener() {
     };
+    /** The broker's own: persistent sessions' expiry instants in the session store. */
+    private volatile SessionExpiries expiries;
 
     /**
      * Told of connections and subscriptions as Moquette reports them, on the client's session loop: must return at
@@ -70,6 +72,10 @@ public final class ClientTracker extends AbstractInterceptHandler {
         clients.put(msg.getClientID(), new Client(msg.getClientID(), msg.getUsername(), Instant.now(),
                 ConcurrentHashMap.newKeySet(), msg.isCleanSession()));
         onConnect.run();
+        SessionExpiries store = expiries;
+        if (store != null) {
+            store.connected(msg.getClientID(), msg.isCleanSession());
+        }
         listener.connected(msg.getClientID(), msg.getUsername(), msg.isCleanSession());
     }
 
@@ -86,6 +92,10 @@ public final class ClientTracker extends AbstractInterceptHandler {
     private void ended(String clientId) {
         Client client = clients.remove(clientId);
         if (client != null) {
+            SessionExpiries store = expiries;
+            if (store != null) {
+                store.disconnected(clientId, client.cleanSession());
+            }
             listener.disconnected(clientId, client.cleanSession());
         }
     }
@@ -106,6 +116,10 @@ public final class ClientTracker extends AbstractInterceptHandler {
             client.subscriptions().remove(msg.getTopicFilter());
         }
         listener.unsubscribed(msg.getClientID(), msg.getTopicFilter());
+    }
+
+    void expiries(SessionExpiries store) {
+        this.expiries = store;
     }
 
     /** Sets the one listener (the cluster's). */

@@ -146,6 +146,8 @@ public class EmbeddedBroker {
             loops = sessionLoops;
             SessionQueues sessionQueues = SessionQueues.install(moquette, sessionLoops, config.maxQueuedMessages(), registry);
             RetainedStore retainedStore = RetainedStore.install(moquette);
+            clients.expiries(SessionExpiries.install(moquette, config.sessionExpiry()
+                    .map(expiry -> (int) Math.min(SessionExpiries.NEVER, expiry.toSeconds())).orElse(SessionExpiries.NEVER)));
             retained = retainedStore;
             GateOutcomes outcomes = new GateOutcomes(registry);
             Admission admission = new Admission(access, config, outcomes);

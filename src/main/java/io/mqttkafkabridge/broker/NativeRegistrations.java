@@ -19,7 +19,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * through it are not bound to that pool's class.</li>
  * <li><b>Reflection, {@link SessionQueues}, {@link SessionLoops}, {@link RetainedStore}</b>: the private fields they read
  * and replace in Moquette's post office (session loops, retained repository, subscription tree and the store under it, read by
- * {@link MoquetteFields#storedSubscriptions} for the cluster), session loops
+ * {@link MoquetteFields#storedSubscriptions} for the cluster), the session registry's sessions repository and expiry
+ * queue ({@link SessionExpiries}), session loops
  * (threads and command queues), session registry (pool, queue repository), sessions (queue, in-flight window,
  * subscriptions) and h2 queues ({@link SessionQueuesFields}).</li>
  * <li><b>Reflection, {@link FlowControl} and {@link InflightResends}</b>: Moquette's private

@@ -110,6 +110,8 @@ class NativeRegistrationsTest {
             {"io.moquette.broker.Session", "subscriptions", "java.util.Set"},
             {"io.moquette.broker.SessionRegistry", "queueRepository", "io.moquette.broker.IQueueRepository"},
             {"io.moquette.broker.SessionRegistry", "pool", "java.util.concurrent.ConcurrentMap"},
+            {"io.moquette.broker.SessionRegistry", "sessionsRepository", "io.moquette.broker.ISessionsRepository"},
+            {"io.moquette.broker.SessionRegistry", "removableSessions", "java.util.concurrent.DelayQueue"},
             {"io.moquette.broker.Session", "sessionQueue", "io.moquette.broker.SessionMessageQueue"},
             {"io.moquette.broker.Session", "inflightWindow", "java.util.Map"},
             {"io.moquette.persistence.H2PersistentQueue", "head", "java.util.concurrent.atomic.AtomicLong"},

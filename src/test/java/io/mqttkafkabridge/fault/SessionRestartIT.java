@@ -74,4 +74,74 @@ class SessionRestartIT {
             }
         }
     }
+
+    @Test
+    void persistent_sessions_and_their_queued_messages_survive_a_kill_9() throws Exception {
+        // Moquette 0.17 alone cannot reopen its store after a crash ("Can't track for expiration a session without
+        // expiry instant") and the bridge used to move the whole store aside (MKB0400): every session lost
+        Path dir = Processes.scratchDir("session-kill");
+        try (KafkaProcess kafka = new KafkaProcess(dir)) {
+            kafka.start();
+            try (BridgeProcess bridge = new BridgeProcess(dir, kafka.bootstrapServers(), "session-kill")) {
+                bridge.start();
+                Mqtt3BlockingClient offline = client(bridge.mqttPort(), "offline-at-crash");
+                offline.connectWith().cleanSession(false).keepAlive(30).send();
+                offline.subscribeWith().topicFilter("commands/offline-at-crash").qos(MqttQos.AT_LEAST_ONCE).send();
+                offline.disconnect();
+                Mqtt3BlockingClient online = client(bridge.mqttPort(), "online-at-crash");
+                online.connectWith().cleanSession(false).keepAlive(30).send();
+                online.subscribeWith().topicFilter("commands/online-at-crash").qos(MqttQos.AT_LEAST_ONCE).send();
+
+                Mqtt3BlockingClient sender = client(bridge.mqttPort(), "sender");
+                sender.connect();
+                for (String text : List.of("one", "two", "three")) {
+                    sender.publishWith().topic("commands/offline-at-crash").payload(text.getBytes(StandardCharsets.UTF_8))
+                            .qos(MqttQos.AT_LEAST_ONCE).send();
+                }
+                sender.disconnect();
+                // the h2 store saves every 2 s: what it saved is what a crash leaves
+                org.awaitility.Awaitility.await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+                bridge.kill();
+                bridge.start();
+                bridge.awaitReady();
+                String log = bridge.log();
+
+                Mqtt3BlockingClient back = client(bridge.mqttPort(), "offline-at-crash");
+                List<String> received = new ArrayList<>();
+                boolean offlinePresent;
+                try (Mqtt3BlockingClient.Mqtt3Publishes publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
+                    offlinePresent = back.connectWith().cleanSession(false).keepAlive(30).send().isSessionPresent();
+                    for (int i = 0; i < 3; i++) {
+                        publishes.receive(15, TimeUnit.SECONDS)
+                                .ifPresent(m -> received.add(new String(m.getPayloadAsBytes(), StandardCharsets.UTF_8)));
+                    }
+                } finally {
+                    back.disconnect();
+                }
+                Mqtt3BlockingClient again = client(bridge.mqttPort(), "online-at-crash");
+                Optional<Mqtt3Publish> afterRestart;
+                boolean onlinePresent;
+                try (Mqtt3BlockingClient.Mqtt3Publishes publishes = again.publishes(MqttGlobalPublishFilter.ALL)) {
+                    onlinePresent = again.connectWith().cleanSession(false).keepAlive(30).send().isSessionPresent();
+                    Mqtt3BlockingClient sender2 = client(bridge.mqttPort(), "sender-2");
+                    sender2.connect();
+                    sender2.publishWith().topic("commands/online-at-crash").payload("four".getBytes(StandardCharsets.UTF_8))
+                            .qos(MqttQos.AT_LEAST_ONCE).send();
+                    sender2.disconnect();
+                    afterRestart = publishes.receive(15, TimeUnit.SECONDS);
+                } finally {
+                    again.disconnect();
+                }
+                System.out.println("SESSION kill -9: store quarantined " + log.contains("MKB0400") + "; offline session present "
+                        + offlinePresent + ", received " + received + "; connected session present " + onlinePresent
+                        + ", received without subscribing again " + afterRestart.map(m -> new String(m.getPayloadAsBytes(),
+                                StandardCharsets.UTF_8)).orElse("nothing"));
+                assertThat(log).doesNotContain("MKB0400");
+                assertThat(offlinePresent).isTrue();
+                assertThat(received).containsExactly("one", "two", "three");
+                assertThat(onlinePresent).isTrue();
+                assertThat(afterRestart).isPresent();
+            }
+        }
+    }
 }

@@ -1,0 +1,123 @@
+package io.mqttkafkabridge.broker;
+
+import static io.mqttkafkabridge.broker.MoquetteFields.field;
+
+import java.lang.reflect.Field;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.concurrent.DelayQueue;
+
+import io.moquette.broker.ISessionsRepository;
+import io.moquette.broker.Server;
+import io.netty.handler.codec.mqtt.MqttVersion;
+
+/**
+ * Every persistent session saved with an expiry instant, so that the session store reopens after a crash. Moquette
+ * 0.17 saves a new session without one and gives it one only when the broker stops cleanly; after a kill -9 its
+ * start fails on the first such record ("Can't track for expiration a session without expiry instant") and the bridge
+ * had to move the whole store aside: every persistent session, its subscriptions and queued messages, gone. This
+ * takes the place of Moquette's sessions repository (the h2 or in-memory one stays underneath) and saves:
+ * <ul>
+ * <li>a connected persistent session with an instant far ahead (a connected session does not expire);</li>
+ * <li>a persistent session that disconnects with now + {@code bridge.broker.session-expiry} (unset: far ahead);</li>
+ * <li>after a restart that follows a crash, the sessions that were connected then get now + the expiry, as if they
+ * had disconnected at the restart, in the store and in Moquette's expiry tracking.</li>
+ * </ul>
+ * What the store had not saved when the process died (its autosave runs every 2 s) is not there after the restart.
+ * Called on the clients' session loops (through {@link ClientTracker}) and by Moquette; the store is thread-safe.
+ */
+final class SessionExpiries implements ISessionsRepository {
+
+    /** Moquette's "infinite" expiry (Session.INFINITE_EXPIRY), in seconds. */
+    static final int NEVER = Integer.MAX_VALUE;
+    private static final Clock CLOCK = Clock.systemUTC();
+
+    private final ISessionsRepository stored;
+    private final int expirySeconds;
+
+    private SessionExpiries(ISessionsRepository stored, int expirySeconds) {
+        this.stored = stored;
+        this.expirySeconds = expirySeconds;
+    }
+
+    /**
+     * Replaces the sessions repository of a started broker and gives the sessions that were connected when the
+     * process last died their expiry.
+     *
+     * @param expirySeconds {@code bridge.broker.session-expiry} in seconds, or {@link #NEVER}
+     */
+    static SessionExpiries install(Server moquette, int expirySeconds) {
+        try {
+            Object registry = field(Server.class, "sessions").get(moquette);
+            Field repository = field(registry.getClass(), "sessionsRepository");
+            ISessionsRepository current = (ISessionsRepository) repository.get(registry);
+            if (current instanceof SessionExpiries installed) {
+                return installed;
+            }
+            SessionExpiries expiries = new SessionExpiries(current, expirySeconds);
+            repository.set(registry, expiries);
+            @SuppressWarnings("unchecked")
+            DelayQueue<SessionData> tracked = (DelayQueue<SessionData>) field(registry.getClass(), "removableSessions").get(registry);
+            expiries.connectedAtCrash(tracked);
+            return expiries;
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalStateException("cannot take over Moquette's sessions repository (a Moquette version other than 0.17?): " + e, e);
+        }
+    }
+
+    private void connectedAtCrash(DelayQueue<SessionData> tracked) {
+        if (expirySeconds == NEVER) {
+            return;
+        }
+        Instant limit = CLOCK.instant().plusSeconds(expirySeconds);
+        for (SessionData session : java.util.List.copyOf(stored.list())) {
+            if (session.expireAt().isPresent() && session.expireAt().get().isAfter(limit.plusSeconds(60))) {
+                SessionData expiring = data(session.clientId(), limit);
+                stored.saveSession(expiring);
+                if (tracked.remove(expiring)) {
+                    tracked.add(expiring);
+                }
+            }
+        }
+    }
+
+    /** A persistent session connected (new or reopened): it does not expire while connected. */
+    void connected(String clientId, boolean cleanSession) {
+        if (!cleanSession) {
+            stored.saveSession(data(clientId, farAhead()));
+        }
+    }
+
+    /** A persistent session's connection ended: it expires {@code session-expiry} from now. */
+    void disconnected(String clientId, boolean cleanSession) {
+        if (!cleanSession) {
+            stored.saveSession(data(clientId, expirySeconds == NEVER ? farAhead() : CLOCK.instant().plusSeconds(expirySeconds)));
+        }
+    }
+
+    private SessionData data(String clientId, Instant expireAt) {
+        return new SessionData(clientId, expireAt, MqttVersion.MQTT_3_1_1, expirySeconds, CLOCK);
+    }
+
+    private static Instant farAhead() {
+        return CLOCK.instant().plusSeconds(NEVER);
+    }
+
+    @Override
+    public Collection<SessionData> list() {
+        return stored.list();
+    }
+
+    @Override
+    public void saveSession(SessionData session) {
+        // Moquette saves a new session without an instant; a session store with such a record cannot be reopened
+        stored.saveSession(session.expireAt().isPresent() ? session
+                : new SessionData(session.clientId(), farAhead(), session.protocolVersion(), session.expiryInterval(), CLOCK));
+    }
+
+    @Override
+    public void delete(SessionData session) {
+        stored.delete(session);
+    }
+}
