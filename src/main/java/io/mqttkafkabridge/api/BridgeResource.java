@@ -108,7 +108,8 @@ public class BridgeResource {
         broker.clients().clients().forEach(c -> clients.add(new ApiModel.ClientView(c.id(), addresses.get(c.id()),
                 c.username(), c.connectedSince(), c.subscriptions().stream().sorted().toList(), cluster.nodeId())));
         cluster.remoteClients().forEach(s -> clients.add(new ApiModel.ClientView(s.clientId(), null, s.username(),
-                java.time.Instant.ofEpochMilli(s.connectedAt()), s.subscriptions(), s.node())));
+                java.time.Instant.ofEpochMilli(s.connectedAt()),
+                s.filters() == null ? List.<String>of() : s.filters().keySet().stream().sorted().toList(), s.node())));
         clients.sort((a, b) -> a.id().compareTo(b.id()));
         return clients;
     }

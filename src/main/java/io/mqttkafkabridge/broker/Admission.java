@@ -179,6 +179,11 @@ final class Admission {
         return connect;
     }
 
+    /** A CONNECT held back ({@link SessionArrivals}) is handed to Moquette now, on the connection's event loop. */
+    void resumeHandOver(String certificateUser) {
+        CERTIFICATE_USER.set(certificateUser);
+    }
+
     /** After Moquette has read the CONNECT admitted last on this thread. */
     void handedOver() {
         CERTIFICATE_USER.remove();

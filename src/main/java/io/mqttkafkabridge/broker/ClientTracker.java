@@ -42,7 +42,7 @@ public final class ClientTracker extends AbstractInterceptHandler {
         default void disconnected(String clientId, boolean cleanSession) {
         }
 
-        default void subscribed(String clientId, String filter) {
+        default void subscribed(String clientId, String filter, int qos) {
         }
 
         default void unsubscribed(String clientId, String filter) {
@@ -106,7 +106,7 @@ public final class ClientTracker extends AbstractInterceptHandler {
         if (client != null) {
             client.subscriptions().add(msg.getTopicFilter());
         }
-        listener.subscribed(msg.getClientID(), msg.getTopicFilter());
+        listener.subscribed(msg.getClientID(), msg.getTopicFilter(), msg.getRequestedQos().value());
     }
 
     @Override

@@ -70,6 +70,10 @@ public class EmbeddedBroker {
     private volatile int port;
     private volatile SessionLoops loops;
     private volatile RetainedStore retained;
+    private volatile SessionTransfer transfer;
+    private volatile SessionArrivals arrivals = SessionArrivals.NONE;
+    private volatile java.util.function.Consumer<String> expiredListener = clientId -> {
+    };
 
     private final jakarta.enterprise.inject.Instance<BrokerStartHook> hooks;
     private volatile Admission admission;
@@ -146,8 +150,11 @@ public class EmbeddedBroker {
             loops = sessionLoops;
             SessionQueues sessionQueues = SessionQueues.install(moquette, sessionLoops, config.maxQueuedMessages(), registry);
             RetainedStore retainedStore = RetainedStore.install(moquette);
-            clients.expiries(SessionExpiries.install(moquette, config.sessionExpiry()
-                    .map(expiry -> (int) Math.min(SessionExpiries.NEVER, expiry.toSeconds())).orElse(SessionExpiries.NEVER)));
+            SessionExpiries expiries = SessionExpiries.install(moquette, config.sessionExpiry()
+                    .map(expiry -> (int) Math.min(SessionExpiries.NEVER, expiry.toSeconds())).orElse(SessionExpiries.NEVER));
+            clients.expiries(expiries);
+            expiries.onExpired(clientId -> expiredListener.accept(clientId));
+            transfer = new SessionTransfer(moquette, sessionLoops, sessionQueues.sessions(), expiries);
             retained = retainedStore;
             GateOutcomes outcomes = new GateOutcomes(registry);
             Admission admission = new Admission(access, config, outcomes);
@@ -159,7 +166,7 @@ public class EmbeddedBroker {
                     new FlowControl(sessionQueues, admission.connectTimeoutMillis(), registry),
                     new DeliveryFilter(access, retainedStore, MoquetteFields.subscriptions(moquette), registry),
                     new InflightResends(sessionLoops, sessionQueues.sessions()), outcomes, config.slowReaderTimeout().toMillis(),
-                    this::will);
+                    this::will, clientId -> arrivals.reopening(clientId));
             if (!MqttGate.install(moquette, gate)) {
                 throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
                         + "(a Moquette version other than 0.17?)");
@@ -383,7 +390,43 @@ public class EmbeddedBroker {
         store.set(topic, qos, payload);
     }
 
-    /** Every (client id, topic filter) the broker holds now, including those of offline persistent sessions. */
+    // ---- persistent sessions moving between replicas (the cluster)
+
+    /** Sets who brings a persistent session here before Moquette sees the CONNECT that reopens it. */
+    public void sessionArrivals(SessionArrivals arrivals) {
+        this.arrivals = arrivals;
+    }
+
+    /** Sets who is told of each persistent session that expired here (on Moquette's expiry thread; must not throw). */
+    public void onSessionExpired(java.util.function.Consumer<String> listener) {
+        this.expiredListener = listener;
+    }
+
+    /** The client ids of the persistent sessions held here, connected or offline. */
+    public List<String> persistentSessions() {
+        SessionTransfer current = transfer;
+        return current == null ? List.of() : current.persistentSessions();
+    }
+
+    /**
+     * Takes a session out of this broker, closing its connection: completes with its subscriptions and the messages
+     * in flight and queued for it, in order, or with null when none is here ({@link SessionTransfer#take}).
+     */
+    public CompletionStage<SessionTransfer.Taken> takeSession(String clientId) {
+        SessionTransfer current = transfer;
+        return current == null ? CompletableFuture.failedFuture(new IllegalStateException("The MQTT broker is not running"))
+                : current.take(clientId);
+    }
+
+    /** Places a persistent session here, or adds to it: {@code messages} go before what is queued here ({@link SessionTransfer#place}). */
+    public CompletionStage<Void> placeSession(String clientId, List<SessionTransfer.Sub> subscriptions,
+            List<SessionTransfer.Message> messages) {
+        SessionTransfer current = transfer;
+        return current == null ? CompletableFuture.failedFuture(new IllegalStateException("The MQTT broker is not running"))
+                : current.place(clientId, subscriptions, messages);
+    }
+
+    /** Every (client id, topic filter, QoS) the broker holds now, including those of offline persistent sessions. */
     public List<String[]> storedSubscriptions() {
         Server moquette = server;
         return moquette == null ? List.of() : MoquetteFields.storedSubscriptions(moquette);

@@ -27,7 +27,7 @@ final class MoquetteFields {
         }
     }
 
-    /** Every (client id, topic filter) in Moquette's subscription store: persistent sessions' subscriptions after a restart. */
+    /** Every (client id, topic filter, QoS) in Moquette's subscription store: persistent sessions' subscriptions after a restart. */
     static java.util.List<String[]> storedSubscriptions(io.moquette.broker.Server moquette) {
         try {
             Object directory = subscriptions(moquette);
@@ -35,7 +35,7 @@ final class MoquetteFields {
             java.util.List<String[]> all = new java.util.ArrayList<>();
             for (io.moquette.broker.subscriptions.Subscription s
                     : ((io.moquette.broker.ISubscriptionsRepository) repository).listAllSubscriptions()) {
-                all.add(new String[] {s.getClientId(), s.getTopicFilter().toString()});
+                all.add(new String[] {s.getClientId(), s.getTopicFilter().toString(), Integer.toString(s.getRequestedQos().value())});
             }
             return all;
         } catch (ReflectiveOperationException | ClassCastException e) {

@@ -61,11 +61,13 @@ final class MqttGate extends ChannelDuplexHandler {
     private final long slowReaderMillis;
     private final FlowControl.Reader reader = this::channelRead;
     private final java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills;
+    private final SessionArrivals arrivals;
 
     MqttGate(Admission admission, PublishPath publishes, FlowControl flow, DeliveryFilter deliveries,
             InflightResends resends, GateOutcomes outcomes, long slowReaderMillis,
-            java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills) {
+            java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills, SessionArrivals arrivals) {
         this.wills = wills;
+        this.arrivals = arrivals;
         this.admission = admission;
         this.publishes = publishes;
         this.flow = flow;
@@ -147,15 +149,20 @@ final class MqttGate extends ChannelDuplexHandler {
             if (connect != null) {
                 publishes.connected(connection);
                 flow.connectHandedOver(ctx, connection);
-                try {
-                    super.channelRead(ctx, connect);
-                } finally {
+                java.util.concurrent.CompletableFuture<Void> arrival = connection.cleanSession ? null
+                        : arrivals.reopening(connection.clientId).toCompletableFuture();
+                if (arrival == null || arrival.isDone()) {
+                    handOver(ctx, connection, connect);
+                } else {
+                    // the session is on its way from another replica: Moquette sees the CONNECT once it is here
+                    String certificateUser = Admission.certificateUser();
                     admission.handedOver();
-                }
-                if (!connection.cleanSession) {
-                    // queued on the session's loop right behind Moquette's CONNECT command, before anything the new
-                    // connection sends: what is in flight then is what the old connection left unacknowledged
-                    resends.onReconnect(connection.clientId, ctx.channel());
+                    arrival.whenComplete((done, failure) -> ctx.executor().execute(() -> {
+                        if (ctx.channel().isActive()) {
+                            admission.resumeHandOver(certificateUser);
+                            handOver(ctx, connection, connect);
+                        }
+                    }));
                 }
             }
             return;
@@ -188,6 +195,20 @@ final class MqttGate extends ChannelDuplexHandler {
                 super.channelRead(ctx, msg);
             }
             default -> super.channelRead(ctx, msg);
+        }
+    }
+
+    /** Hands an admitted CONNECT to Moquette (on the connection's event loop). */
+    private void handOver(ChannelHandlerContext ctx, GateConnection connection, MqttConnectMessage connect) {
+        try {
+            ctx.fireChannelRead(connect);
+        } finally {
+            admission.handedOver();
+        }
+        if (!connection.cleanSession) {
+            // queued on the session's loop right behind Moquette's CONNECT command, before anything the new
+            // connection sends: what is in flight then is what the old connection left unacknowledged
+            resends.onReconnect(connection.clientId, ctx.channel());
         }
     }
 

@@ -23,6 +23,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * queue ({@link SessionExpiries}), session loops
  * (threads and command queues), session registry (pool, queue repository), sessions (queue, in-flight window,
  * subscriptions) and h2 queues ({@link SessionQueuesFields}).</li>
+ * <li><b>Reflection, {@link SessionTransfer}</b>: Moquette's session constructor and methods, the registry's
+ * {@code remove} and {@code globalExpirySeconds} ({@link SessionTransferMethods}).</li>
  * <li><b>Reflection, {@link FlowControl} and {@link InflightResends}</b>: Moquette's private
  * {@code MQTTConnection.connected} flag, {@code lastPacketId} and its resend method ({@link GateFields}).</li>
  * <li><b>Serialization, the {@code h2} session store</b>: Moquette opens the subscriptions map
@@ -79,6 +81,16 @@ final class NativeRegistrations {
      */
     @RegisterForReflection(classNames = "io.moquette.broker.MQTTConnection", fields = true, methods = true)
     static final class GateFields {
+    }
+
+    /**
+     * What {@link SessionTransfer} calls to move persistent sessions between replicas: {@code Session}'s constructor and
+     * methods, {@code SessionRegistry.remove} and {@code IQueueRepository.getOrCreateQueue} (its fields are registered
+     * above).
+     */
+    @RegisterForReflection(classNames = { "io.moquette.broker.Session", "io.moquette.broker.SessionRegistry",
+            "io.moquette.broker.IQueueRepository" }, fields = false, methods = true)
+    static final class SessionTransferMethods {
     }
 
     /** What MVStore's ObjectDataType serializes for Moquette's h2 store. */

@@ -35,6 +35,8 @@ final class SessionExpiries implements ISessionsRepository {
 
     private final ISessionsRepository stored;
     private final int expirySeconds;
+    private volatile java.util.function.Consumer<String> expired = clientId -> {
+    };
 
     private SessionExpiries(ISessionsRepository stored, int expirySeconds) {
         this.stored = stored;
@@ -116,8 +118,20 @@ final class SessionExpiries implements ISessionsRepository {
                 : new SessionData(session.clientId(), farAhead(), session.protocolVersion(), session.expiryInterval(), CLOCK));
     }
 
+    /** Moquette deletes a session's record only when the session expired (it removed the session just before). */
     @Override
     public void delete(SessionData session) {
         stored.delete(session);
+        expired.accept(session.clientId());
+    }
+
+    /** A session that moved to another replica ({@link SessionTransfer}): its record goes, it did not expire. */
+    void forget(SessionData session) {
+        stored.delete(session);
+    }
+
+    /** Told of each session Moquette ends because it expired, on Moquette's expiry thread; must not throw. */
+    void onExpired(java.util.function.Consumer<String> listener) {
+        this.expired = listener;
     }
 }

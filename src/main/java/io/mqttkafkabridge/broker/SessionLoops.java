@@ -89,12 +89,12 @@ final class SessionLoops implements AutoCloseable {
 
     /**
      * Runs {@code command} on the session loop of {@code clientId}, after what is queued there (contained like
-     * Moquette's own commands). Not run when that loop's queue is full.
+     * Moquette's own commands). Not run, and false, when that loop's queue is full.
      */
-    void run(String clientId, Runnable command) {
+    boolean run(String clientId, Runnable command) {
         @SuppressWarnings("unchecked")
         BlockingQueue<FutureTask<String>> queue = (BlockingQueue<FutureTask<String>>) queues[Math.abs(clientId.hashCode()) % queues.length];
-        queue.offer(new FutureTask<>(command, null));
+        return queue.offer(new FutureTask<>(command, null));
     }
 
     /** The command queues (wrapped), for {@link SessionQueues}' congestion check. */

@@ -78,6 +78,9 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     /** Every client the sessions topic says is connected somewhere, by client id (see {@link ClusterSessions}). */
     private final Map<String, ClusterRecords.Session> sessionsLoaded = new ConcurrentHashMap<>();
+    /** Client ids whose session record was deleted, as far as the sessions topic still says (read at start-up). */
+    private final Set<String> sessionsEnded = ConcurrentHashMap.newKeySet();
+    private final long sessionExpiryMillis;
     private final Map<String, byte[]> retainedSnapshot = new HashMap<>();
     private final Map<String, Integer> retainedQos = new HashMap<>();
     private final AtomicBoolean duplicateLogged = new AtomicBoolean();
@@ -91,6 +94,7 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
 
     Cluster(BridgeConfig config, KafkaAdmin admin, MeterRegistry registry) {
         this.config = config.cluster();
+        this.sessionExpiryMillis = config.broker().sessionExpiry().map(java.time.Duration::toMillis).orElse(0L);
         this.enabled = this.config.enabled();
         this.self = this.config.nodeId().map(String::trim).filter(s -> !s.isEmpty())
                 .orElseGet(DownlinkChannelConfigSourceFactory::hostName);
@@ -199,10 +203,15 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
             retainedSnapshot.clear();
             retainedQos.clear();
         }
-        ClusterSessions tracker = new ClusterSessions(self, topics, subscriptions, members, writer, running, sessionsLoaded);
+        ClusterSessions tracker = new ClusterSessions(self, topics, subscriptions, members, writer, running, sessionsLoaded,
+                sessionExpiryMillis, config.handoverTimeout());
         sessions = tracker;
-        tracker.reconcile(running.storedSubscriptions(), new HashSet<>(subscriptions.recordedOwn()));
+        tracker.reconcile(running.storedSubscriptions(), running.persistentSessions(), new HashSet<>(subscriptions.recordedOwn()),
+                Set.copyOf(sessionsEnded));
         running.clients().listen(tracker);
+        running.sessionArrivals(tracker);
+        running.onSessionExpired(tracker::expired);
+        messagesReader.caughtUp().thenRun(tracker::caughtUp);
         messagesReader.start();
         members.startLogging();
         writer.every(config.heartbeatInterval(), this::heartbeat);
@@ -229,8 +238,10 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
                 tracker.record(key, session);
             } else if (session == null) {
                 sessionsLoaded.remove(key);
+                sessionsEnded.add(key);
             } else {
                 sessionsLoaded.put(key, session);
+                sessionsEnded.remove(key);
             }
         } else if (topic.equals(topics.nodes())) {
             ClusterRecords.Node node = value == null ? null : ClusterRecords.read(value, ClusterRecords.Node.class);
@@ -330,6 +341,22 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
         }
         received.increment();
         return true;
+    }
+
+    /** A message of a persistent session another replica hands over to this one (messages reader). */
+    void handoverMessage(String clientId, String topic, int qos, byte[] payload) {
+        ClusterSessions tracker = sessions;
+        if (tracker != null && clientId != null && topic != null) {
+            tracker.handoverMessage(clientId, topic, Math.max(0, Math.min(2, qos)), payload);
+        }
+    }
+
+    /** The end of a handover (messages reader). */
+    void handoverEnd(String clientId, String from) {
+        ClusterSessions tracker = sessions;
+        if (tracker != null && clientId != null) {
+            tracker.handoverEnd(clientId, from);
+        }
     }
 
     void disconnectRequested(String clientId, String byNode) {

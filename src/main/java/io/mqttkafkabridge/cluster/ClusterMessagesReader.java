@@ -35,6 +35,8 @@ final class ClusterMessagesReader implements Runnable {
     private final Cluster cluster;
     private volatile boolean running = true;
     private volatile long lag;
+    private Map<TopicPartition, Long> ends = Map.of();
+    private final java.util.concurrent.CompletableFuture<Void> caughtUp = new java.util.concurrent.CompletableFuture<>();
     private Thread thread;
 
     ClusterMessagesReader(Map<String, Object> kafka, String topic, String group, String self, Cluster cluster) {
@@ -68,6 +70,21 @@ final class ClusterMessagesReader implements Runnable {
         if (!start.isEmpty()) {
             consumer.commitSync(start, Duration.ofSeconds(30));
         }
+        ends = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+    }
+
+    /** Completes once this replica has read what was in the topic when it started (what it missed while away). */
+    java.util.concurrent.CompletableFuture<Void> caughtUp() {
+        return caughtUp;
+    }
+
+    private void checkCaughtUp() {
+        for (Map.Entry<TopicPartition, Long> end : ends.entrySet()) {
+            if (consumer.position(end.getKey()) < end.getValue()) {
+                return;
+            }
+        }
+        caughtUp.complete(null);
     }
 
     void start() {
@@ -95,6 +112,9 @@ final class ClusterMessagesReader implements Runnable {
                 }
                 if (!done.isEmpty()) {
                     consumer.commitAsync(done, null);
+                }
+                if (!caughtUp.isDone() && running) {
+                    checkCaughtUp();
                 }
                 long total = 0;
                 for (TopicPartition partition : consumer.assignment()) {
@@ -127,11 +147,21 @@ final class ClusterMessagesReader implements Runnable {
         if (self.equals(origin) || targets == null || !isTarget(targets)) {
             return true;
         }
-        if (ClusterRecords.KIND_DISCONNECT.equals(ClusterRecords.header(record, ClusterRecords.HEADER_KIND))) {
+        String kind = ClusterRecords.header(record, ClusterRecords.HEADER_KIND);
+        String qos = ClusterRecords.header(record, UplinkRoute.HEADER_QOS);
+        if (ClusterRecords.KIND_DISCONNECT.equals(kind)) {
             cluster.disconnectRequested(record.key(), origin);
             return true;
         }
-        String qos = ClusterRecords.header(record, UplinkRoute.HEADER_QOS);
+        if (ClusterRecords.KIND_HANDOVER.equals(kind)) {
+            cluster.handoverMessage(record.key(), ClusterRecords.header(record, ClusterRecords.HEADER_TOPIC),
+                    qos == null ? 1 : Integer.parseInt(qos), record.value() == null ? new byte[0] : record.value());
+            return true;
+        }
+        if (ClusterRecords.KIND_HANDOVER_END.equals(kind)) {
+            cluster.handoverEnd(record.key(), origin);
+            return true;
+        }
         return cluster.deliver(record.key(), record.value() == null ? new byte[0] : record.value(),
                 qos == null ? 0 : Integer.parseInt(qos));
     }

@@ -3,7 +3,7 @@ package io.mqttkafkabridge.cluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,6 +17,12 @@ public final class ClusterRecords {
     static final String HEADER_TARGETS = "cluster.targets";
     static final String HEADER_KIND = "cluster.kind";
     static final String KIND_DISCONNECT = "disconnect";
+    /** A message of a persistent session handed over to the replica its client reconnected to. */
+    static final String KIND_HANDOVER = "handover";
+    /** The last record of a handover; its value is the number of messages, as text. */
+    static final String KIND_HANDOVER_END = "handover-end";
+    /** Header of a handover record: the message's MQTT topic (the key is the client id). */
+    static final String HEADER_TOPIC = "cluster.topic";
     static final char KEY_SEPARATOR = '\u0000';
 
     private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -30,10 +36,26 @@ public final class ClusterRecords {
             int subscriptions, long forwarded, long received, long lag, int mqttPort) {
     }
 
-    /** {@code <name>.sessions}: the replica a client is connected to, for which connection ({@code nonce}). */
+    /**
+     * {@code <name>.sessions}: the replica that holds a client's session, for which connection ({@code nonce}).
+     * {@code state}: connected, or offline (a persistent session waiting for its client, until {@code expiresAt}, 0 for
+     * never); {@code filters}: its subscriptions with their QoS; {@code from}: the replica it is being handed over from
+     * (the one that held it before), or null.
+     */
     @RegisterForReflection
     public record Session(String clientId, String node, String nonce, String username, long connectedAt, boolean cleanSession,
-            List<String> subscriptions) {
+            Map<String, Integer> filters, String state, long expiresAt, String from) {
+
+        static final String CONNECTED = "connected";
+        static final String OFFLINE = "offline";
+
+        public boolean connected() {
+            return CONNECTED.equals(state);
+        }
+
+        Session with(String newState, long newExpiresAt, Map<String, Integer> newFilters) {
+            return new Session(clientId, node, nonce, username, connectedAt, cleanSession, newFilters, newState, newExpiresAt, from);
+        }
     }
 
     static byte[] write(Object value) {

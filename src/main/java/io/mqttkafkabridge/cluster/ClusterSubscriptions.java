@@ -19,7 +19,8 @@ final class ClusterSubscriptions {
     private final String self;
     private final TopicTree<String> remote = new TopicTree<>();
     private final Map<String, Integer> localCounts = new HashMap<>();
-    private final Map<String, Set<String>> byClient = new HashMap<>();
+    /** Each client's filters here, with the QoS it asked for. */
+    private final Map<String, Map<String, Integer>> byClient = new HashMap<>();
     /** This replica's filters as {@code <name>.subscriptions} held them at start-up. */
     private final Set<String> recordedOwn = ConcurrentHashMap.newKeySet();
     private volatile int localSize;
@@ -70,7 +71,12 @@ final class ClusterSubscriptions {
 
     /** Returns true when {@code filter} is new on this replica (announce it). */
     boolean subscribed(String clientId, String filter) {
-        if (!byClient.computeIfAbsent(clientId, c -> new HashSet<>()).add(filter)) {
+        return subscribed(clientId, filter, 1);
+    }
+
+    /** Returns true when {@code filter} is new on this replica (announce it); a client subscribing again changes its QoS. */
+    boolean subscribed(String clientId, String filter, int qos) {
+        if (byClient.computeIfAbsent(clientId, c -> new HashMap<>()).put(filter, qos) != null) {
             return false;
         }
         boolean first = localCounts.merge(filter, 1, Integer::sum) == 1;
@@ -80,8 +86,8 @@ final class ClusterSubscriptions {
 
     /** Returns true when no session here holds {@code filter} any more (withdraw it). */
     boolean unsubscribed(String clientId, String filter) {
-        Set<String> filters = byClient.get(clientId);
-        if (filters == null || !filters.remove(filter)) {
+        Map<String, Integer> filters = byClient.get(clientId);
+        if (filters == null || filters.remove(filter) == null) {
             return false;
         }
         if (filters.isEmpty()) {
@@ -92,10 +98,10 @@ final class ClusterSubscriptions {
 
     /** A session's subscriptions are gone (clean session ended or replaced); returns the filters to withdraw. */
     Set<String> sessionGone(String clientId) {
-        Set<String> filters = byClient.remove(clientId);
+        Map<String, Integer> filters = byClient.remove(clientId);
         Set<String> withdrawn = new HashSet<>();
         if (filters != null) {
-            for (String filter : filters) {
+            for (String filter : filters.keySet()) {
                 if (release(filter)) {
                     withdrawn.add(filter);
                 }
@@ -110,9 +116,10 @@ final class ClusterSubscriptions {
         return left == null;
     }
 
-    /** Clients with subscriptions here, clean or not: (client id, its filters). */
-    Map<String, Set<String>> byClient() {
-        return byClient;
+    /** A client's filters here with their QoS (empty when none). */
+    Map<String, Integer> of(String clientId) {
+        Map<String, Integer> filters = byClient.get(clientId);
+        return filters == null ? Map.of() : new java.util.TreeMap<>(filters);
     }
 
     Set<String> localFilters() {

@@ -69,6 +69,14 @@ public interface BridgeConfig {
         /** How long start-up waits for Kafka to create, check and load the cluster's topics before it fails. */
         @WithDefault("5m")
         Duration startTimeout();
+
+        /**
+         * How long a CONNECT with clean session 0 waits for its persistent session to be handed over by the live
+         * replica that holds it; then the session is opened from its record (subscriptions), and what the other replica
+         * held follows when it hands it over.
+         */
+        @WithDefault("5s")
+        Duration handoverTimeout();
     }
 
     /** The embedded MQTT broker. */

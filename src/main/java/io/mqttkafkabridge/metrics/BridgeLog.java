@@ -257,4 +257,20 @@ public interface BridgeLog extends BasicLogger {
     @LogMessage(level = ERROR)
     @Message(id = 710, value = "Cluster: another process (instance %s) with node id %s heartbeats in cluster '%s'; this one (instance %s) keeps running but the two confuse the cluster: give every replica its own bridge.cluster.node-id")
     void clusterDuplicateNode(String other, String node, String cluster, String instance);
+
+    @LogMessage(level = INFO)
+    @Message(id = 711, value = "Cluster: persistent session of client %s handed over to node %s: %d subscriptions, %d messages")
+    void clusterSessionHandedOver(String clientId, String node, int subscriptions, int messages);
+
+    @LogMessage(level = INFO)
+    @Message(id = 712, value = "Cluster: persistent session of client %s taken over from node %s: %s")
+    void clusterSessionArrived(String clientId, String node, String how);
+
+    @LogMessage(level = INFO)
+    @Message(id = 713, value = "Cluster: persistent session of client %s expired (bridge.broker.session-expiry): gone on every replica")
+    void clusterSessionExpired(String clientId);
+
+    @LogMessage(level = WARN)
+    @Message(id = 714, value = "Cluster: persistent session of client %s could not be moved: %s")
+    void clusterSessionMoveFailed(String clientId, String reason);
 }

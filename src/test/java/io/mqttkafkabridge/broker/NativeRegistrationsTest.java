@@ -114,6 +114,8 @@ class NativeRegistrationsTest {
             {"io.moquette.broker.SessionRegistry", "removableSessions", "java.util.concurrent.DelayQueue"},
             {"io.moquette.broker.Session", "sessionQueue", "io.moquette.broker.SessionMessageQueue"},
             {"io.moquette.broker.Session", "inflightWindow", "java.util.Map"},
+            {"io.moquette.broker.Session", "mqttConnection", "io.moquette.broker.MQTTConnection"},
+            {"io.moquette.broker.SessionRegistry", "globalExpirySeconds", "int"},
             {"io.moquette.persistence.H2PersistentQueue", "head", "java.util.concurrent.atomic.AtomicLong"},
             {"io.moquette.persistence.H2PersistentQueue", "tail", "java.util.concurrent.atomic.AtomicLong"},
             {"io.moquette.broker.subscriptions.CTrieSubscriptionDirectory", "subscriptionsRepository",
@@ -131,6 +133,16 @@ class NativeRegistrationsTest {
             assertThat(Class.forName((String) f[0]).getDeclaredField((String) f[1]).getType().getName()).as(f[0] + "." + f[1])
                     .isEqualTo(f[2]);
         }
+    }
+
+    @Test
+    void the_methods_session_transfer_calls_exist_and_their_classes_are_registered() throws Exception {
+        RegisterForReflection registration = NativeRegistrations.SessionTransferMethods.class.getAnnotation(RegisterForReflection.class);
+        assertThat(registration.methods()).isTrue();
+        assertThat(registration.classNames()).containsExactly("io.moquette.broker.Session", "io.moquette.broker.SessionRegistry",
+                "io.moquette.broker.IQueueRepository");
+        // loading the class resolves every constructor and method it uses, or fails
+        assertThat(Class.forName("io.mqttkafkabridge.broker.SessionTransfer", true, getClass().getClassLoader())).isNotNull();
     }
 
     @Test
