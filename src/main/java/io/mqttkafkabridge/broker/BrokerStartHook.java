@@ -11,4 +11,12 @@ public interface BrokerStartHook {
 
     /** The broker runs and refuses CONNECTs (CONNACK 3) until this returns: apply what was loaded. */
     void started(EmbeddedBroker broker);
+
+    /**
+     * After {@link #beforeStart}: client ids whose persistent session, if the broker's store still holds it, now lives
+     * elsewhere (another replica). The broker does not expire them; the hook hands them over or drops them.
+     */
+    default java.util.Set<String> sessionsHeldElsewhere() {
+        return java.util.Set.of();
+    }
 }

@@ -71,6 +71,7 @@ public class EmbeddedBroker {
     private volatile SessionLoops loops;
     private volatile RetainedStore retained;
     private volatile SessionTransfer transfer;
+    private final java.util.Set<String> heldElsewhere = new java.util.HashSet<>();
     private volatile SessionArrivals arrivals = SessionArrivals.NONE;
     private volatile java.util.function.Consumer<String> expiredListener = clientId -> {
     };
@@ -109,6 +110,7 @@ public class EmbeddedBroker {
         try {
             for (BrokerStartHook hook : hooks) {
                 hook.beforeStart();
+                heldElsewhere.addAll(hook.sessionsHeldElsewhere());
             }
             // before Moquette starts: a TLS file that cannot be read fails the start (Moquette would run without TLS)
             moquette = startWithQuarantine(dataPath, TlsContext.of(config));
@@ -151,10 +153,11 @@ public class EmbeddedBroker {
             SessionQueues sessionQueues = SessionQueues.install(moquette, sessionLoops, config.maxQueuedMessages(), registry);
             RetainedStore retainedStore = RetainedStore.install(moquette);
             SessionExpiries expiries = SessionExpiries.install(moquette, config.sessionExpiry()
-                    .map(expiry -> (int) Math.min(SessionExpiries.NEVER, expiry.toSeconds())).orElse(SessionExpiries.NEVER));
+                    .map(expiry -> (int) Math.min(SessionExpiries.NEVER, expiry.toSeconds())).orElse(SessionExpiries.NEVER),
+                    heldElsewhere);
             clients.expiries(expiries);
             expiries.onExpired(clientId -> expiredListener.accept(clientId));
-            transfer = new SessionTransfer(moquette, sessionLoops, sessionQueues.sessions(), expiries);
+            transfer = new SessionTransfer(moquette, sessionLoops, sessionQueues.sessions(), expiries, this::isRunning);
             retained = retainedStore;
             GateOutcomes outcomes = new GateOutcomes(registry);
             Admission admission = new Admission(access, config, outcomes);

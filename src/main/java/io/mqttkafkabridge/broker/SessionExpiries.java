@@ -48,8 +48,9 @@ final class SessionExpiries implements ISessionsRepository {
      * process last died their expiry.
      *
      * @param expirySeconds {@code bridge.broker.session-expiry} in seconds, or {@link #NEVER}
+     * @param heldElsewhere client ids whose session moved to another replica meanwhile: not tracked for expiry here
      */
-    static SessionExpiries install(Server moquette, int expirySeconds) {
+    static SessionExpiries install(Server moquette, int expirySeconds, java.util.Set<String> heldElsewhere) {
         try {
             Object registry = field(Server.class, "sessions").get(moquette);
             Field repository = field(registry.getClass(), "sessionsRepository");
@@ -62,6 +63,9 @@ final class SessionExpiries implements ISessionsRepository {
             @SuppressWarnings("unchecked")
             DelayQueue<SessionData> tracked = (DelayQueue<SessionData>) field(registry.getClass(), "removableSessions").get(registry);
             expiries.connectedAtCrash(tracked);
+            // moved to another replica while this process was away: handed over (or dropped) by the cluster, not expired
+            // here on this replica's old clock (Moquette's expiry task first runs 1 s after the start)
+            tracked.removeIf(session -> heldElsewhere.contains(session.clientId()));
             return expiries;
         } catch (ReflectiveOperationException | ClassCastException e) {
             throw new IllegalStateException("cannot take over Moquette's sessions repository (a Moquette version other than 0.17?): " + e, e);

@@ -3,6 +3,7 @@ package io.mqttkafkabridge.broker;
 import static io.mqttkafkabridge.broker.MoquetteFields.field;
 
 import java.lang.reflect.Field;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentMap;
@@ -74,7 +75,10 @@ final class SessionQueues {
     private final AtomicLong queued = new AtomicLong();
     private final ConcurrentMap<String, Object> pool;
 
+    private final SessionLoops loops;
+
     private SessionQueues(SessionLoops loops, ConcurrentMap<String, Object> pool, int limit, MeterRegistry registry) {
+        this.loops = loops;
         this.commandQueues = loops.queues();
         this.commandQueueSize = commandQueues.length == 0 ? 0 : commandQueues[0].remainingCapacity() + commandQueues[0].size();
         this.pool = pool;
@@ -221,10 +225,71 @@ final class SessionQueues {
             return queue instanceof Bounded ? queue : new Bounded(clientId, queue);
         }
 
+        /** Moquette closes the store when it stops, after its listeners: persistent sessions' in-flight messages go in first. */
         @Override
         public void close() {
+            requeueInflight();
             delegate.close();
         }
+    }
+
+    /**
+     * On a clean stop, each persistent session's messages in flight (sent, not acknowledged) go back to the head of its
+     * queue, in packet id order, so that the store keeps them: Moquette 0.17 keeps the in-flight window in memory only,
+     * and a restart lost them (a rolling restart under load, measured in ClusterSessionsIT). Runs on each session's loop;
+     * waits 3 s at most.
+     */
+    private void requeueInflight() {
+        List<java.util.concurrent.CompletableFuture<Void>> done = new java.util.ArrayList<>();
+        pool.forEach((clientId, session) -> {
+            java.util.concurrent.CompletableFuture<Void> requeued = new java.util.concurrent.CompletableFuture<>();
+            if (loops.run(clientId, () -> {
+                try {
+                    requeueInflight(session);
+                } catch (IllegalAccessException | RuntimeException e) {
+                    // the session keeps what it had; Moquette's store closes as before
+                } finally {
+                    requeued.complete(null);
+                }
+            })) {
+                done.add(requeued);
+            }
+        });
+        try {
+            java.util.concurrent.CompletableFuture.allOf(done.toArray(java.util.concurrent.CompletableFuture[]::new))
+                    .get(3, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // a loop that does not answer keeps its sessions' in-flight messages in memory, as Moquette alone does
+        }
+    }
+
+    private static void requeueInflight(Object session) throws IllegalAccessException {
+        if (!(SESSION_QUEUE.get(session) instanceof Bounded queue)) {
+            return; // a clean session (Moquette's own in-memory queue): nothing outlives the process
+        }
+        @SuppressWarnings("unchecked")
+        java.util.Map<Integer, SessionRegistry.EnqueuedMessage> window =
+                (java.util.Map<Integer, SessionRegistry.EnqueuedMessage>) INFLIGHT_WINDOW.get(session);
+        List<SessionRegistry.EnqueuedMessage> inflight = new java.util.ArrayList<>();
+        for (Integer packetId : new java.util.TreeMap<>(window).keySet()) {
+            if (window.get(packetId) instanceof SessionRegistry.PublishedMessage published) {
+                inflight.add(published);
+                window.remove(packetId);
+            }
+        }
+        if (inflight.isEmpty()) {
+            return;
+        }
+        List<SessionRegistry.EnqueuedMessage> queued = new java.util.ArrayList<>();
+        while (!queue.isEmpty()) {
+            SessionRegistry.EnqueuedMessage message = queue.dequeue();
+            if (message == null) {
+                break;
+            }
+            queued.add(message);
+        }
+        inflight.forEach(queue::requeue);
+        queued.forEach(queue::requeue);
     }
 
     /**

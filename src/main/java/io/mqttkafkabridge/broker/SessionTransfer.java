@@ -90,18 +90,25 @@ public final class SessionTransfer {
     private final SessionRegistry registry;
     private final Map<String, Object> pool;
     private final ISubscriptionsDirectory directory;
+    private final io.moquette.broker.ISubscriptionsRepository stored;
     private final Object queueRepository;
     private final Method getOrCreateQueue;
     private final SessionExpiries expiries;
     private final int expirySeconds;
 
-    SessionTransfer(Server moquette, SessionLoops loops, Map<String, Object> pool, SessionExpiries expiries) {
+    private final java.util.function.BooleanSupplier running;
+
+    SessionTransfer(Server moquette, SessionLoops loops, Map<String, Object> pool, SessionExpiries expiries,
+            java.util.function.BooleanSupplier running) {
         try {
+            this.running = running;
             this.loops = loops;
             this.pool = pool;
             this.expiries = expiries;
             this.registry = (SessionRegistry) field(Server.class, "sessions").get(moquette);
             this.directory = MoquetteFields.subscriptions(moquette);
+            this.stored = (io.moquette.broker.ISubscriptionsRepository) field(directory.getClass(), "subscriptionsRepository")
+                    .get(directory);
             this.queueRepository = field(SessionRegistry.class, "queueRepository").get(registry);
             this.getOrCreateQueue = method(Class.forName("io.moquette.broker.IQueueRepository"), "getOrCreateQueue", String.class);
             this.expirySeconds = field(SessionRegistry.class, "globalExpirySeconds").getInt(registry);
@@ -132,17 +139,27 @@ public final class SessionTransfer {
     CompletionStage<Taken> take(String clientId) {
         return onLoop(clientId, () -> {
             Object session = pool.get(clientId);
-            if (session == null) {
-                return null;
+            if (session == null || !running.getAsBoolean()) {
+                return null; // none here, or the broker stops: its store keeps the session, handed over after the restart
             }
             if (CONNECTION.get(session) != null) {
                 CLOSE_IMMEDIATELY.invoke(session); // as Moquette closes a connection taken over: no will, no expiry
             }
             boolean clean = (boolean) IS_CLEAN.invoke(session);
-            List<Sub> subscriptions = new ArrayList<>();
+            // a session reopened from the store has its subscriptions in the tree and the store, not in its own set
+            java.util.Set<Subscription> held = new java.util.HashSet<>();
             for (Object s : ((java.util.Set<?>) SUBSCRIPTIONS.get(session)).toArray()) {
-                Subscription subscription = (Subscription) s;
+                held.add((Subscription) s);
+            }
+            for (Subscription stored : stored.listAllSubscriptions()) {
+                if (clientId.equals(stored.getClientId())) {
+                    held.add(stored);
+                }
+            }
+            List<Sub> subscriptions = new ArrayList<>();
+            for (Subscription subscription : held) {
                 subscriptions.add(new Sub(subscription.getTopicFilter().toString(), subscription.getRequestedQos().value()));
+                directory.removeSubscription(subscription.getTopicFilter(), clientId);
             }
             List<Message> messages = new ArrayList<>();
             if (!clean) {

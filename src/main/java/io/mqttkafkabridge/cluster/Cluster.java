@@ -192,6 +192,13 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
         }
     }
 
+    /** Sessions that moved to another replica while this one was away: handed over once it has caught up. */
+    @Override
+    public Set<String> sessionsHeldElsewhere() {
+        return sessionsLoaded.values().stream().filter(s -> !s.node().equals(self)).map(ClusterRecords.Session::clientId)
+                .collect(java.util.stream.Collectors.toSet());
+    }
+
     @Override
     public void started(EmbeddedBroker running) {
         if (!enabled) {

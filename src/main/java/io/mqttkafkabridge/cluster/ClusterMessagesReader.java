@@ -99,6 +99,7 @@ final class ClusterMessagesReader implements Runnable {
 
     @Override
     public void run() {
+        Map<TopicPartition, OffsetAndMetadata> handled = new HashMap<>();
         while (running) {
             try {
                 ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
@@ -111,6 +112,7 @@ final class ClusterMessagesReader implements Runnable {
                     done.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
                 }
                 if (!done.isEmpty()) {
+                    handled.putAll(done);
                     consumer.commitAsync(done, null);
                 }
                 if (!caughtUp.isDone() && running) {
@@ -133,7 +135,11 @@ final class ClusterMessagesReader implements Runnable {
             }
         }
         try {
-            consumer.commitSync(Duration.ofSeconds(2));
+            // what was handled, not the consumer's position: records fetched but not delivered (the broker stopped) are
+            // read again after the restart
+            if (!handled.isEmpty()) {
+                consumer.commitSync(handled, Duration.ofSeconds(2));
+            }
         } catch (RuntimeException e) {
             // Kafka away at shutdown: what was delivered since the last commit is delivered again after the restart
         }
