@@ -39,8 +39,13 @@ import io.mqttkafkabridge.fault.KafkaProcess;
  * to T; delay = b's SUBACK → first probe on b, for fresh topics;</li>
  * <li>uplink QoS 1 throughput (the uplink phase's measurement) on a (cluster on, b running, no remote subscriber)
  * against the bridge with the cluster off, interleaved off, on, off, on...</li>
+ * <li>session takeover: a device with a persistent session and 1,000 QoS 1 messages queued for it reconnects, to the
+ * replica that holds the session (the baseline, as on one broker) or to the other one (the session is handed over
+ * through Kafka); time from CONNECT to the first queued message and to the last, interleaved same, other, same,
+ * other... ({@code -Dbench.cluster.takeovers=N} pairs, default 20).</li>
  * </ol>
- * {@code -Dbench.cluster.pairs=N} (default 3) sets the number of interleaved pairs.
+ * {@code -Dbench.cluster.pairs=N} (default 3) sets the number of interleaved pairs; {@code -Dbench.cluster.parts=takeover}
+ * runs only the parts named (pubsub, propagation, uplink, takeover).
  */
 final class ClusterBenchmark {
 
@@ -68,6 +73,7 @@ final class ClusterBenchmark {
     private final int probes;
     private final int uplinkMessages;
     private int run;
+    private final boolean quickTakeovers;
 
     ClusterBenchmark(KafkaProcess kafka, Replicas replicas, Rows rows, boolean quick) {
         this.kafka = kafka;
@@ -77,6 +83,7 @@ final class ClusterBenchmark {
         this.latencySeconds = Integer.getInteger("bench.cluster.latency-seconds", quick ? 4 : 15);
         this.probes = Integer.getInteger("bench.cluster.probes", quick ? 10 : 40);
         this.uplinkMessages = Integer.getInteger("bench.cluster.uplink", BridgeBenchmark.THROUGHPUT_MESSAGES);
+        this.quickTakeovers = quick;
     }
 
     void run() throws Exception {
@@ -94,9 +101,20 @@ final class ClusterBenchmark {
             if (cluster(a).path("liveNodes").asInt() != 2) {
                 throw new IllegalStateException("the cluster did not see 2 live nodes: " + cluster(a));
             }
-            pubSub(a, b);
-            propagation(a, b);
-            uplink(a, b, off);
+            java.util.Set<String> parts = java.util.Set.of(System.getProperty("bench.cluster.parts",
+                    "pubsub,propagation,uplink,takeover").split(","));
+            if (parts.contains("pubsub")) {
+                pubSub(a, b);
+            }
+            if (parts.contains("propagation")) {
+                propagation(a, b);
+            }
+            if (parts.contains("uplink")) {
+                uplink(a, b, off);
+            }
+            if (parts.contains("takeover")) {
+                takeover(a, b);
+            }
         }
     }
 
@@ -291,6 +309,106 @@ final class ClusterBenchmark {
         rows.row(String.format(Locale.ROOT, "uplink QoS 1, cluster on ÷ off over %d pairs: min–max (median); B's subscriptions seen on A: %d, "
                 + "forwarded by A meanwhile: %.0f", PAIRS, remoteSubscriptions, forwarded), spread(ratios), "≥ 0.95 (median)",
                 median >= 0.95);
+    }
+
+    // ---------------------------------------------------------------------------------------------- 4. takeover
+
+    private void takeover(BridgeProcess a, BridgeProcess b) throws Exception {
+        int pairs = Integer.getInteger("bench.cluster.takeovers", quickTakeovers ? 3 : 20);
+        int queued = 1_000;
+        String id = "ctake-" + System.nanoTime();
+        String filter = "ctake/" + id + "/#";
+        Mqtt3AsyncClient publisher = MqttLoad.connect(a.mqttPort(), "ctake-pub-" + System.nanoTime());
+        BridgeProcess[] holder = {a};
+        TakeoverRun first = takeoverRun(id, a, null, filter);
+        first.client().disconnect().get(10, TimeUnit.SECONDS);
+        double[][] same = new double[pairs][];
+        double[][] other = new double[pairs][];
+        double[] ratios = new double[pairs];
+        int run = 0;
+        for (int pair = 0; pair < pairs; pair++) {
+            for (boolean move : new boolean[] {false, true}) {
+                BridgeProcess from = holder[0];
+                BridgeProcess to = move ? (from == a ? b : a) : from;
+                String topic = "ctake/" + id + "/" + (run++);
+                double before = from.metric("mqtt_queued_messages");
+                for (int i = 0; i < queued; i++) {
+                    publisher.publishWith().topic(topic).payload(new byte[MqttLoad.PAYLOAD_BYTES]).qos(MqttQos.AT_LEAST_ONCE).send()
+                            .get(10, TimeUnit.SECONDS);
+                }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (from.metric("mqtt_queued_messages") < before + queued && System.nanoTime() < deadline) {
+                    TimeUnit.MILLISECONDS.sleep(20);
+                }
+                TakeoverRun result = takeoverRun(id, to, queued, null);
+                result.client().disconnect().get(10, TimeUnit.SECONDS);
+                holder[0] = to;
+                if (move) {
+                    other[pair] = result.millis();
+                } else {
+                    same[pair] = result.millis();
+                }
+                System.out.println(String.format(Locale.ROOT, "CLUSTER takeover %s → %s, 1,000 queued: first after %.1f ms, all after %.1f ms%s",
+                        node(from, a), node(to, a), result.millis()[0], result.millis()[1],
+                        result.received() == queued ? "" : ", " + result.received() + " received"));
+            }
+            ratios[pair] = other[pair][0] / same[pair][0];
+        }
+        BridgeBenchmark.disconnect(List.of(publisher));
+        double[] sameFirst = Arrays.stream(same).mapToDouble(m -> m[0]).sorted().toArray();
+        double[] otherFirst = Arrays.stream(other).mapToDouble(m -> m[0]).sorted().toArray();
+        double[] sameAll = Arrays.stream(same).mapToDouble(m -> m[1]).sorted().toArray();
+        double[] otherAll = Arrays.stream(other).mapToDouble(m -> m[1]).sorted().toArray();
+        rows.row(String.format(Locale.ROOT, "session takeover, 1,000 QoS 1 messages queued, CONNECT → first queued message, %d pairs: "
+                + "same replica (baseline) p50 / p99 — other replica (handed over) p50 / p99", pairs),
+                String.format(Locale.ROOT, "%.1f / %.1f — %.1f / %.1f ms", at(sameFirst, 0.5), at(sameFirst, 0.99), at(otherFirst, 0.5),
+                        at(otherFirst, 0.99)), "", null);
+        rows.row("session takeover, CONNECT → all 1,000 queued messages: same replica p50 / p99 — other replica p50 / p99",
+                String.format(Locale.ROOT, "%.1f / %.1f — %.1f / %.1f ms", at(sameAll, 0.5), at(sameAll, 0.99), at(otherAll, 0.5),
+                        at(otherAll, 0.99)), "", null);
+        rows.row("session takeover, CONNECT → first queued message, other ÷ same replica over " + pairs + " pairs: min–max (median)",
+                spread(ratios), "", null);
+    }
+
+    private static String node(BridgeProcess replica, BridgeProcess a) {
+        return replica == a ? "A" : "B";
+    }
+
+    /** One reconnect: the client, ms from CONNECT to the first and to the last of {@code expected} messages, and the count. */
+    private record TakeoverRun(Mqtt3AsyncClient client, double[] millis, int received) {
+    }
+
+    /**
+     * Connects {@code id} with clean session 0 to {@code to} and waits for {@code expected} messages (null: subscribes
+     * to {@code filter} instead, the session's first connection).
+     */
+    private static TakeoverRun takeoverRun(String id, BridgeProcess to, Integer expected, String filter) throws Exception {
+        Mqtt3AsyncClient client = com.hivemq.client.mqtt.MqttClient.builder().useMqttVersion3().identifier(id)
+                .serverHost("127.0.0.1").serverPort(to.mqttPort()).buildAsync();
+        java.util.concurrent.atomic.AtomicLong firstAt = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong lastAt = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+        client.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL, message -> {
+            long now = System.nanoTime();
+            firstAt.compareAndSet(0, now);
+            lastAt.set(now);
+            count.incrementAndGet();
+        });
+        long start = System.nanoTime();
+        boolean present = client.connectWith().cleanSession(false).keepAlive(30).send().get(30, TimeUnit.SECONDS).isSessionPresent();
+        if (expected == null) {
+            client.subscribeWith().topicFilter(filter).qos(MqttQos.AT_LEAST_ONCE).send().get(10, TimeUnit.SECONDS);
+            TimeUnit.MILLISECONDS.sleep(500); // announced to the other replica
+            return new TakeoverRun(client, new double[] {0, 0}, 0);
+        }
+        if (!present) {
+            throw new IllegalStateException("session present 0 on reconnecting " + id);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (count.get() < expected && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(1);
+        }
+        return new TakeoverRun(client, new double[] {(firstAt.get() - start) / 1e6, (lastAt.get() - start) / 1e6}, count.get());
     }
 
     // ---------------------------------------------------------------------------------------------- helpers

@@ -271,6 +271,11 @@ class ClusterSessionsIT {
         Device onD = new Device("expiring", d, false);
         assertThat(onD.connect()).as("session present on d after the expiry").isFalse();
         onD.disconnect();
+        // that connection made a new, empty session on d: a clean-session connection ends it, then e is asked
+        Device cleaner = new Device("expiring", d, false);
+        cleaner.client.connectWith().cleanSession(true).send().join();
+        cleaner.disconnect();
+        pause(Duration.ofMillis(500));
         Device onE = new Device("expiring", e, false);
         assertThat(onE.connect()).as("session present on e after the expiry").isFalse();
         publish(publisher, "expire/1", "late", 3);
