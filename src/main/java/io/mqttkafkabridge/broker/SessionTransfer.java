@@ -97,6 +97,7 @@ public final class SessionTransfer {
     private final int expirySeconds;
 
     private final java.util.function.BooleanSupplier running;
+    private final java.util.concurrent.DelayQueue<ISessionsRepository.SessionData> removable;
 
     SessionTransfer(Server moquette, SessionLoops loops, Map<String, Object> pool, SessionExpiries expiries,
             java.util.function.BooleanSupplier running) {
@@ -112,6 +113,10 @@ public final class SessionTransfer {
             this.queueRepository = field(SessionRegistry.class, "queueRepository").get(registry);
             this.getOrCreateQueue = method(Class.forName("io.moquette.broker.IQueueRepository"), "getOrCreateQueue", String.class);
             this.expirySeconds = field(SessionRegistry.class, "globalExpirySeconds").getInt(registry);
+            @SuppressWarnings("unchecked")
+            java.util.concurrent.DelayQueue<ISessionsRepository.SessionData> tracked =
+                    (java.util.concurrent.DelayQueue<ISessionsRepository.SessionData>) field(SessionRegistry.class, "removableSessions").get(registry);
+            this.removable = tracked;
         } catch (ReflectiveOperationException | ClassCastException e) {
             throw new IllegalStateException("cannot move Moquette's sessions (a Moquette version other than 0.17?): " + e, e);
         }
@@ -204,6 +209,8 @@ public final class SessionTransfer {
                 session = NEW_SESSION.newInstance(data, false, getOrCreateQueue.invoke(queueRepository, clientId));
                 pool.put(clientId, session); // SessionQueues' pool gives it the bridge's in-flight window
                 expiries.saveSession(data);
+                // offline until its device connects (Moquette stops tracking it then): it expires here as any other
+                removable.add(data.withExpirationComputed());
             } else if ((boolean) IS_CLEAN.invoke(session)) {
                 return null; // a clean session connected here meanwhile: what the old one held is not its
             }

@@ -399,7 +399,9 @@ final class ClusterSessions implements ClientTracker.Listener, SessionArrivals {
         writer.submit(() -> {
             subscriptions.sessionGone(clientId).forEach(this::withdraw);
             ClusterRecords.Session record = sessions.get(clientId);
-            if (record != null && record.node().equals(self) && !locals.containsKey(clientId)) {
+            LocalConnection local = locals.get(clientId);
+            if (record != null && record.node().equals(self) && (local == null || !local.record.connected())) {
+                locals.remove(clientId); // a session that arrived for a CONNECT that never went on
                 writer.send(topics.sessions(), clientId, null);
                 BridgeLog.LOG.clusterSessionExpired(clientId);
             }

@@ -42,7 +42,7 @@ import io.mqttkafkabridge.fault.KafkaProcess;
  * <li>session takeover: a device with a persistent session and 1,000 QoS 1 messages queued for it reconnects, to the
  * replica that holds the session (the baseline, as on one broker) or to the other one (the session is handed over
  * through Kafka); time from CONNECT to the first queued message and to the last, interleaved same, other, same,
- * other... ({@code -Dbench.cluster.takeovers=N} pairs, default 20).</li>
+ * other... ({@code -Dbench.cluster.takeovers=N} pairs, default 20, after 3 pairs of warm-up).</li>
  * </ol>
  * {@code -Dbench.cluster.pairs=N} (default 3) sets the number of interleaved pairs; {@code -Dbench.cluster.parts=takeover}
  * runs only the parts named (pubsub, propagation, uplink, takeover).
@@ -320,13 +320,14 @@ final class ClusterBenchmark {
         String filter = "ctake/" + id + "/#";
         Mqtt3AsyncClient publisher = MqttLoad.connect(a.mqttPort(), "ctake-pub-" + System.nanoTime());
         BridgeProcess[] holder = {a};
-        TakeoverRun first = takeoverRun(id, a, null, filter);
+        TakeoverRun first = takeoverRun(id, a, null, filter); // the session, with its subscription, on A
         first.client().disconnect().get(10, TimeUnit.SECONDS);
         double[][] same = new double[pairs][];
         double[][] other = new double[pairs][];
         double[] ratios = new double[pairs];
         int run = 0;
-        for (int pair = 0; pair < pairs; pair++) {
+        int warmUp = quickTakeovers ? 1 : 3; // pairs not reported: the first moves ran the JIT (575 ms, then 120, 110…)
+        for (int pair = -warmUp; pair < pairs; pair++) {
             for (boolean move : new boolean[] {false, true}) {
                 BridgeProcess from = holder[0];
                 BridgeProcess to = move ? (from == a ? b : a) : from;
@@ -343,6 +344,11 @@ final class ClusterBenchmark {
                 TakeoverRun result = takeoverRun(id, to, queued, null);
                 result.client().disconnect().get(10, TimeUnit.SECONDS);
                 holder[0] = to;
+                if (pair < 0) {
+                    System.out.println(String.format(Locale.ROOT, "CLUSTER takeover warm-up %s → %s: first after %.1f ms",
+                            node(from, a), node(to, a), result.millis()[0]));
+                    continue;
+                }
                 if (move) {
                     other[pair] = result.millis();
                 } else {
@@ -352,7 +358,9 @@ final class ClusterBenchmark {
                         node(from, a), node(to, a), result.millis()[0], result.millis()[1],
                         result.received() == queued ? "" : ", " + result.received() + " received"));
             }
-            ratios[pair] = other[pair][0] / same[pair][0];
+            if (pair >= 0) {
+                ratios[pair] = other[pair][0] / same[pair][0];
+            }
         }
         BridgeBenchmark.disconnect(List.of(publisher));
         double[] sameFirst = Arrays.stream(same).mapToDouble(m -> m[0]).sorted().toArray();
