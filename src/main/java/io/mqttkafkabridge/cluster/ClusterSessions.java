@@ -205,20 +205,24 @@ final class ClusterSessions implements ClientTracker.Listener, SessionArrivals {
             }
             boolean handOver = failure == null && taken != null && !taken.cleanSession() && !record.cleanSession();
             if (handOver) {
-                for (SessionTransfer.Message message : taken.messages()) {
-                    ProducerRecord<String, byte[]> out = handoverRecord(clientId, record.node(), ClusterRecords.KIND_HANDOVER,
-                            message.payload());
-                    out.headers().add(ClusterRecords.HEADER_TOPIC, ClusterRecords.utf8(message.topic()))
-                            .add(UplinkRoute.HEADER_QOS, ClusterRecords.utf8(Integer.toString(message.qos())));
-                    writer.send(out, null);
-                }
+                handOver(clientId, record.node(), taken.messages());
                 BridgeLog.LOG.clusterSessionHandedOver(clientId, record.node(), taken.subscriptions().size(), taken.messages().size());
-            }
-            if (handOver || self.equals(record.from())) {
-                writer.send(handoverRecord(clientId, record.node(), ClusterRecords.KIND_HANDOVER_END,
-                        ClusterRecords.utf8(Integer.toString(handOver ? taken.messages().size() : 0))), null);
+            } else if (self.equals(record.from())) {
+                handOver(clientId, record.node(), List.of()); // nothing here: the CONNECT need not wait
             }
         }));
+    }
+
+    /** Writes {@code messages} to {@code <name>.messages} for replica {@code to}, in order, then the end record. */
+    private void handOver(String clientId, String to, List<SessionTransfer.Message> messages) {
+        for (SessionTransfer.Message message : messages) {
+            ProducerRecord<String, byte[]> out = handoverRecord(clientId, to, ClusterRecords.KIND_HANDOVER, message.payload());
+            out.headers().add(ClusterRecords.HEADER_TOPIC, ClusterRecords.utf8(message.topic()))
+                    .add(UplinkRoute.HEADER_QOS, ClusterRecords.utf8(Integer.toString(message.qos())));
+            writer.send(out, null);
+        }
+        writer.send(handoverRecord(clientId, to, ClusterRecords.KIND_HANDOVER_END, ClusterRecords.utf8(Integer.toString(messages.size()))),
+                null);
     }
 
     private ProducerRecord<String, byte[]> handoverRecord(String clientId, String to, String kind, byte[] value) {
@@ -305,18 +309,7 @@ final class ClusterSessions implements ClientTracker.Listener, SessionArrivals {
         Arrival arrival = arrivals.get(clientId);
         ClusterRecords.Session record = sessions.get(clientId);
         if (arrival == null && record != null && !record.node().equals(self) && !record.cleanSession()) {
-            // the client moved on meanwhile: pass it on
-            writer.submit(() -> {
-                for (SessionTransfer.Message message : handed) {
-                    ProducerRecord<String, byte[]> out = handoverRecord(clientId, record.node(), ClusterRecords.KIND_HANDOVER,
-                            message.payload());
-                    out.headers().add(ClusterRecords.HEADER_TOPIC, ClusterRecords.utf8(message.topic()))
-                            .add(UplinkRoute.HEADER_QOS, ClusterRecords.utf8(Integer.toString(message.qos())));
-                    writer.send(out, null);
-                }
-                writer.send(handoverRecord(clientId, record.node(), ClusterRecords.KIND_HANDOVER_END,
-                        ClusterRecords.utf8(Integer.toString(handed.size()))), null);
-            });
+            writer.submit(() -> handOver(clientId, record.node(), handed)); // the client moved on meanwhile: pass it on
             return;
         }
         if (arrival == null && (record == null || record.cleanSession())) {

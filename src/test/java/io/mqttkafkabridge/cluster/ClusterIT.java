@@ -448,10 +448,17 @@ class ClusterIT {
     }
 
     private static long missing(Map<String, Set<Long>> acked, List<Mqtt3Publish> received) {
+        return missingPayloads(acked, received.stream().map(m -> new String(m.getPayloadAsBytes(), StandardCharsets.UTF_8)).toList());
+    }
+
+    /** How many acknowledged (device, sequence) pairs no {@code <device>:<seq>:…} payload received carries. */
+    static long missingPayloads(Map<String, Set<Long>> acked, List<String> received) {
         Map<String, Set<Long>> seen = new java.util.HashMap<>();
-        for (Mqtt3Publish message : received) {
-            String[] parts = new String(message.getPayloadAsBytes(), StandardCharsets.UTF_8).split(":");
-            seen.computeIfAbsent(parts[0], d -> new java.util.HashSet<>()).add(Long.parseLong(parts[1]));
+        for (String payload : received) {
+            String[] parts = payload.split(":");
+            if (parts.length >= 2) {
+                seen.computeIfAbsent(parts[0], d -> new java.util.HashSet<>()).add(Long.parseLong(parts[1]));
+            }
         }
         long missing = 0;
         for (Map.Entry<String, Set<Long>> device : acked.entrySet()) {

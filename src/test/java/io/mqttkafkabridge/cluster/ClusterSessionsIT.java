@@ -18,7 +18,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -121,10 +120,8 @@ class ClusterSessionsIT {
         BridgeProcess c = replicas.get(2);
         Device device = new Device("mover", a, false);
         assertThat(device.connect()).as("session present on the first connection").isFalse();
-        device.subscribe("move/x/#", 1);
         device.subscribe("move/y/#", 2);
-        device.awaitForwarding(c, "move/x/probe");
-        device.disconnect();
+        device.subscribeAndGoOffline("move/x/#", c);
         double queuedBefore = a.metric("mqtt_queued_messages");
         Mqtt3BlockingClient publisher = publisher(c);
         List<String> expected = new ArrayList<>();
@@ -197,11 +194,7 @@ class ClusterSessionsIT {
         BridgeProcess a = replicas.get(0);
         BridgeProcess b = replicas.get(1);
         BridgeProcess c = replicas.get(2);
-        Device device = new Device("crashing", a, false);
-        device.connect();
-        device.subscribe("crash/#", 1);
-        device.awaitForwarding(c, "crash/probe");
-        device.disconnect();
+        new Device("crashing", a, false).connectSubscribeAndGoOffline("crash/#", c);
         Mqtt3BlockingClient publisher = publisher(c);
         List<String> before = publish(publisher, "crash/1", "before", 20);
         await().atMost(Duration.ofSeconds(20)).until(() -> a.metric("mqtt_queued_messages") >= 20);
@@ -252,11 +245,7 @@ class ClusterSessionsIT {
     void a_session_expires_once_wherever_it_lived() throws Exception {
         BridgeProcess d = tight.get(0);
         BridgeProcess e = tight.get(1);
-        Device device = new Device("expiring", d, false);
-        device.connect();
-        device.subscribe("expire/#", 1);
-        device.awaitForwarding(e, "expire/probe");
-        device.disconnect();
+        new Device("expiring", d, false).connectSubscribeAndGoOffline("expire/#", e);
         Device moved = new Device("expiring", e, false);
         assertThat(moved.connect()).as("moved to e").isTrue();
         moved.disconnect();
@@ -292,11 +281,7 @@ class ClusterSessionsIT {
     void the_queue_limit_holds_for_a_session_wherever_its_messages_wait() throws Exception {
         BridgeProcess d = tight.get(0);
         BridgeProcess e = tight.get(1);
-        Device device = new Device("limited", d, false);
-        device.connect();
-        device.subscribe("limit/#", 1);
-        device.awaitForwarding(e, "limit/probe");
-        device.disconnect();
+        new Device("limited", d, false).connectSubscribeAndGoOffline("limit/#", e);
         Mqtt3BlockingClient publisher = publisher(e);
         List<String> first = publish(publisher, "limit/1", "m", 15); // 15 wait on d
         await().atMost(Duration.ofSeconds(10)).until(() -> d.metric("mqtt_queued_messages") >= 15);
@@ -374,10 +359,10 @@ class ClusterSessionsIT {
         List<String> reconnects = new ArrayList<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         for (Roamer roamer : roamers) {
-            long gap = missing(acked, roamer.payloads());
+            long gap = ClusterIT.missingPayloads(acked, roamer.payloads());
             while (gap > 0 && System.nanoTime() < deadline) {
                 pause(Duration.ofMillis(500));
-                gap = missing(acked, roamer.payloads());
+                gap = ClusterIT.missingPayloads(acked, roamer.payloads());
             }
             if (gap > 0) {
                 System.out.printf("SESSION rolling restart: %s misses %d: %s%n", roamer.id, gap, missingRanges(acked, roamer.payloads()));
@@ -507,6 +492,19 @@ class ClusterSessionsIT {
             client.disconnect().get(5, TimeUnit.SECONDS);
         }
 
+        /** Connects (clean session 0), then {@link #subscribeAndGoOffline}. */
+        void connectSubscribeAndGoOffline(String filter, BridgeProcess probeFrom) throws Exception {
+            connect();
+            subscribeAndGoOffline(filter, probeFrom);
+        }
+
+        /** Subscribes to {@code filter} at QoS 1, waits until a publish on {@code probeFrom} reaches it, disconnects. */
+        void subscribeAndGoOffline(String filter, BridgeProcess probeFrom) throws Exception {
+            subscribe(filter, 1);
+            awaitForwarding(probeFrom, filter.replace("#", "probe"));
+            disconnect();
+        }
+
         /** Publishes QoS 0 probes on {@code from} until one arrives (the subscription is known there), then forgets them. */
         void awaitForwarding(BridgeProcess from, String probeTopic) {
             Mqtt3BlockingClient prober = publisher(from);
@@ -555,22 +553,6 @@ class ClusterSessionsIT {
             return payload.substring(0, colon);
         }
         return payload.startsWith("after") || payload.startsWith("later") ? "crash/2" : "crash/1";
-    }
-
-    private static long missing(Map<String, Set<Long>> acked, List<String> received) {
-        Map<String, Set<Long>> seen = new java.util.HashMap<>();
-        for (String payload : received) {
-            String[] parts = payload.split(":");
-            if (parts.length >= 2) {
-                seen.computeIfAbsent(parts[0], k -> new java.util.HashSet<>()).add(Long.parseLong(parts[1]));
-            }
-        }
-        long missing = 0;
-        for (Map.Entry<String, Set<Long>> device : acked.entrySet()) {
-            Set<Long> got = seen.getOrDefault(device.getKey(), Set.of());
-            missing += device.getValue().stream().filter(seq -> !got.contains(seq)).count();
-        }
-        return missing;
     }
 
     /** Debugging aid: where the first missing messages went in the cluster's messages topic. */
@@ -655,9 +637,5 @@ class ClusterSessionsIT {
 
     static byte[] utf8(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    static List<Integer> range(int count) {
-        return IntStream.range(0, count).boxed().toList();
     }
 }
