@@ -86,6 +86,7 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
     private final AtomicBoolean duplicateLogged = new AtomicBoolean();
     private final Counter forwarded;
     private final Counter received;
+    private final ClusterSessions.Meters sessionMeters;
     private volatile EmbeddedBroker broker;
     private volatile ClusterWriter writer;
     private volatile ClusterSessions sessions;
@@ -114,6 +115,7 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
         // registered with the cluster off too (1 node, no lag), so dashboards and alerts need no special case
         Gauge.builder(BridgeMetrics.CLUSTER_NODES, members, m -> enabled ? m.liveCount() : 1)
                 .description("Live replicas of the cluster, this one included").register(registry);
+        this.sessionMeters = new ClusterSessions.Meters(registry);
         Gauge.builder(BridgeMetrics.CLUSTER_LAG, this, Cluster::lag)
                 .description("Forwarded publishes in the cluster's messages topic this replica has not read yet").register(registry);
         if (!enabled) {
@@ -211,7 +213,7 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
             retainedQos.clear();
         }
         ClusterSessions tracker = new ClusterSessions(self, topics, subscriptions, members, writer, running, sessionsLoaded,
-                sessionExpiryMillis, config.handoverTimeout());
+                sessionExpiryMillis, config.handoverTimeout(), sessionMeters);
         sessions = tracker;
         tracker.reconcile(running.storedSubscriptions(), running.persistentSessions(), new HashSet<>(subscriptions.recordedOwn()),
                 Set.copyOf(sessionsEnded));
@@ -285,7 +287,7 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
         if (!enabled) {
             return List.of();
         }
-        Set<String> targets = subscriptions.targets(publication.topic());
+        Set<String> targets = withMoved(subscriptions.targets(publication.topic()), publication.topic());
         if (targets.isEmpty() && !publication.retain()) {
             return List.of();
         }
@@ -333,6 +335,36 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
             });
         }
         return targets;
+    }
+
+    /** {@code targets} and the replicas sessions matching {@code topic} were handed over to lately. */
+    private Set<String> withMoved(Set<String> targets, String topic) {
+        Set<String> movedTo = subscriptions.movedTo(topic);
+        if (movedTo.isEmpty()) {
+            return targets;
+        }
+        Set<String> all = new java.util.TreeSet<>(targets);
+        all.addAll(movedTo);
+        return all;
+    }
+
+    /**
+     * A forwarded publish that a session handed over from here lately matches, sent by a replica that did not know
+     * yet where the session went ({@code targets} lacks it): passed on there (messages reader).
+     */
+    void relayMoved(String topic, byte[] payload, int qos, String origin, Set<String> targets) {
+        Set<String> to = new java.util.TreeSet<>(subscriptions.movedTo(topic));
+        to.removeAll(targets);
+        to.remove(origin);
+        to.remove(self);
+        if (to.isEmpty() || writer == null) {
+            return;
+        }
+        ProducerRecord<String, byte[]> out = new ProducerRecord<>(topics.messages(), topic, payload);
+        out.headers().add(UplinkRoute.HEADER_QOS, ClusterRecords.utf8(Integer.toString(qos)))
+                .add(ClusterRecords.HEADER_ORIGIN, ClusterRecords.utf8(self))
+                .add(ClusterRecords.HEADER_TARGETS, ClusterRecords.utf8(String.join(",", to)));
+        writer.send(out, null);
     }
 
     /** A forwarded publish for this replica's subscribers (messages reader). False when the broker no longer runs. */
@@ -426,6 +458,7 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
             sessions.writeAll();
         }
         writer.send(topics.nodes(), self, ClusterRecords.write(node("up")));
+        subscriptions.expireMoved();
         members.checkSilences();
     }
 

@@ -168,8 +168,13 @@ final class ClusterMessagesReader implements Runnable {
             cluster.handoverEnd(record.key(), origin);
             return true;
         }
-        return cluster.deliver(record.key(), record.value() == null ? new byte[0] : record.value(),
-                qos == null ? 0 : Integer.parseInt(qos));
+        byte[] payload = record.value() == null ? new byte[0] : record.value();
+        int level = qos == null ? 0 : Integer.parseInt(qos);
+        if (!cluster.deliver(record.key(), payload, level)) {
+            return false;
+        }
+        cluster.relayMoved(record.key(), payload, level, origin, new java.util.HashSet<>(java.util.Arrays.asList(targets.split(","))));
+        return true;
     }
 
     private boolean isTarget(String targets) {

@@ -46,6 +46,8 @@ import io.mqttkafkabridge.routing.UplinkRoute;
 final class ClusterSessions implements ClientTracker.Listener, SessionArrivals {
 
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+    /** How long publishes for a session handed over are passed on to its new replica ({@link ClusterSubscriptions#moved}). */
+    static final long MOVED_GRACE_MILLIS = 30_000;
 
     private final String self;
     private final ClusterTopics topics;
@@ -83,15 +85,41 @@ final class ClusterSessions implements ClientTracker.Listener, SessionArrivals {
         final long startedAt = System.nanoTime();
         final CompletableFuture<Void> done = new CompletableFuture<>();
         volatile String how = "no answer within bridge.cluster.handover-timeout, opened from its record";
+        volatile boolean handedOver;
 
         Arrival(String from) {
             this.from = from;
         }
     }
 
+    /** The session moves' meters (registered with the cluster off too, at zero). */
+    record Meters(io.micrometer.core.instrument.Counter handedOver, io.micrometer.core.instrument.Counter byHandover,
+            io.micrometer.core.instrument.Counter fromRecord, io.micrometer.core.instrument.Counter late,
+            io.micrometer.core.instrument.Timer waited) {
+
+        Meters(io.micrometer.core.instrument.MeterRegistry registry) {
+            this(io.micrometer.core.instrument.Counter.builder(io.mqttkafkabridge.metrics.BridgeMetrics.CLUSTER_SESSIONS_HANDED_OVER)
+                    .description("Persistent sessions handed over to the replica their device reconnected to").register(registry),
+                    takenOver(registry, "handover"), takenOver(registry, "record"), takenOver(registry, "late"),
+                    io.micrometer.core.instrument.Timer.builder(io.mqttkafkabridge.metrics.BridgeMetrics.CLUSTER_SESSION_WAIT)
+                            .description("How long a CONNECT waited for its persistent session to arrive from another replica")
+                            .publishPercentileHistogram().register(registry));
+        }
+
+        private static io.micrometer.core.instrument.Counter takenOver(io.micrometer.core.instrument.MeterRegistry registry, String how) {
+            return io.micrometer.core.instrument.Counter.builder(io.mqttkafkabridge.metrics.BridgeMetrics.CLUSTER_SESSIONS_TAKEN_OVER)
+                    .tag("how", how).description("Persistent sessions taken over from another replica: handed over before the "
+                            + "CONNACK (handover), opened from their record (record), what the other replica held arriving later (late)")
+                    .register(registry);
+        }
+    }
+
+    private final Meters meters;
+
     ClusterSessions(String self, ClusterTopics topics, ClusterSubscriptions subscriptions, ClusterMembers members,
             ClusterWriter writer, EmbeddedBroker broker, Map<String, ClusterRecords.Session> loaded, long expiryMillis,
-            Duration handoverTimeout) {
+            Duration handoverTimeout, Meters meters) {
+        this.meters = meters;
         this.self = self;
         this.topics = topics;
         this.subscriptions = subscriptions;
@@ -205,7 +233,10 @@ final class ClusterSessions implements ClientTracker.Listener, SessionArrivals {
             }
             boolean handOver = failure == null && taken != null && !taken.cleanSession() && !record.cleanSession();
             if (handOver) {
+                subscriptions.moved(clientId, record.node(), taken.subscriptions().stream().map(SessionTransfer.Sub::filter).toList(),
+                        MOVED_GRACE_MILLIS);
                 handOver(clientId, record.node(), taken.messages());
+                meters.handedOver().increment();
                 BridgeLog.LOG.clusterSessionHandedOver(clientId, record.node(), taken.subscriptions().size(), taken.messages().size());
             } else if (self.equals(record.from())) {
                 handOver(clientId, record.node(), List.of()); // nothing here: the CONNECT need not wait
@@ -256,6 +287,8 @@ final class ClusterSessions implements ClientTracker.Listener, SessionArrivals {
         writer.submit(() -> arrive(clientId, record, arrival));
         return arrival.done.completeOnTimeout(null, handoverTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((v, e) -> {
             arrivals.remove(clientId, arrival);
+            meters.waited().record(System.nanoTime() - arrival.startedAt, TimeUnit.NANOSECONDS);
+            (arrival.handedOver ? meters.byHandover() : meters.fromRecord()).increment();
             BridgeLog.LOG.clusterSessionArrived(clientId, arrival.from, arrival.how + " after "
                     + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrival.startedAt) + " ms");
         });
@@ -323,8 +356,10 @@ final class ClusterSessions implements ClientTracker.Listener, SessionArrivals {
             }
             if (arrival != null) {
                 arrival.how = "handed over with " + handed.size() + " messages";
+                arrival.handedOver = true;
                 arrival.done.complete(null);
             } else {
+                meters.late().increment();
                 BridgeLog.LOG.clusterSessionArrived(clientId, from, handed.size() + " messages it held, handed over late");
             }
         });

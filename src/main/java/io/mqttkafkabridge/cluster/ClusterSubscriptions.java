@@ -24,6 +24,13 @@ final class ClusterSubscriptions {
     /** This replica's filters as {@code <name>.subscriptions} held them at start-up. */
     private final Set<String> recordedOwn = ConcurrentHashMap.newKeySet();
     private volatile int localSize;
+    /** The filters of sessions handed over lately, with where they went ({@link #moved}). */
+    private final TopicTree<Moved> moved = new TopicTree<>();
+    private final java.util.List<Moved> movedOrder = new java.util.ArrayList<>();
+
+    /** A session handed over to {@code node}, its filters, and until when publishes for them are relayed there. */
+    private record Moved(String clientId, String node, java.util.List<String> filters, long until) {
+    }
 
     ClusterSubscriptions(String self) {
         this.self = self;
@@ -65,6 +72,47 @@ final class ClusterSubscriptions {
 
     Set<String> recordedOwn() {
         return recordedOwn;
+    }
+
+    // ---- sessions handed over (writer thread writes; readers of targets read) ----
+
+    /**
+     * A session went to {@code node}: for {@code graceMillis}, publishes matching its filters go there too. A replica
+     * that has not yet read the new replica's subscription record (milliseconds, seconds when it is loaded) sends
+     * them here only, where the session is gone: this replica passes them on.
+     */
+    void moved(String clientId, String node, java.util.Collection<String> filters, long graceMillis) {
+        Moved entry = new Moved(clientId, node, java.util.List.copyOf(filters), System.currentTimeMillis() + graceMillis);
+        synchronized (moved) {
+            entry.filters().forEach(filter -> moved.add(filter, entry));
+            movedOrder.add(entry);
+        }
+    }
+
+    /** Forgets the moves older than their grace (heartbeat, writer thread). */
+    void expireMoved() {
+        long now = System.currentTimeMillis();
+        synchronized (moved) {
+            movedOrder.removeIf(entry -> {
+                if (entry.until() >= now) {
+                    return false;
+                }
+                entry.filters().forEach(filter -> moved.remove(filter, entry));
+                return true;
+            });
+        }
+    }
+
+    /** The replicas sessions matching {@code topic} were handed over to lately. */
+    Set<String> movedTo(String topic) {
+        synchronized (moved) {
+            if (movedOrder.isEmpty()) {
+                return Set.of();
+            }
+            Set<String> nodes = new HashSet<>();
+            moved.match(topic).forEach(entry -> nodes.add(entry.node()));
+            return nodes;
+        }
     }
 
     // ---- local (writer thread) ----

@@ -57,6 +57,12 @@ public class BridgeMetrics {
     public static final String CLUSTER_FORWARDED = "bridge.cluster.forwarded";
     /** Counter: publishes other replicas forwarded, delivered here. */
     public static final String CLUSTER_RECEIVED = "bridge.cluster.received";
+    /** Counter: persistent sessions this replica handed over to the replica their device reconnected to. */
+    public static final String CLUSTER_SESSIONS_HANDED_OVER = "bridge.cluster.sessions.handed.over";
+    /** Counter, tag {@code how} (handover, record, late): persistent sessions taken over from another replica. */
+    public static final String CLUSTER_SESSIONS_TAKEN_OVER = "bridge.cluster.sessions.taken.over";
+    /** Timer: how long a CONNECT waited for its persistent session to arrive from another replica. */
+    public static final String CLUSTER_SESSION_WAIT = "bridge.cluster.session.wait";
     /** Gauge: forwarded publishes this replica has not read yet. */
     public static final String CLUSTER_LAG = "bridge.cluster.lag";
     /** {@code bridge_kafka_send_seconds}: histogram of producer hand-over to Kafka acknowledgement. */

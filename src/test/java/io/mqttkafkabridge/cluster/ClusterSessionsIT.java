@@ -148,6 +148,9 @@ class ClusterSessionsIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> a.metric("mqtt_queued_messages") <= queuedBefore);
         assertThat(a.log()).contains("MKB0711").contains("client mover handed over to node b");
         assertThat(b.log()).contains("MKB0712");
+        assertThat(a.metric("bridge_cluster_sessions_handed_over_total")).isGreaterThanOrEqualTo(1);
+        assertThat(b.metric("bridge_cluster_sessions_taken_over_total{how=\"handover\"")).isGreaterThanOrEqualTo(1);
+        assertThat(b.metric("bridge_cluster_session_wait_seconds_count")).isGreaterThanOrEqualTo(1);
         System.out.printf("SESSION takeover of an offline session (a -> b): session present true; %d of 60 queued messages "
                 + "(QoS 1 and 2) in order per topic, none twice, first %d ms after CONNECT; 5 of 5 published after the move "
                 + "without SUBSCRIBE; a's queue back to %.0f%n", moved.messages.size() - 5, firstMillis, a.metric("mqtt_queued_messages"));
@@ -222,6 +225,8 @@ class ClusterSessionsIT {
         a.awaitReady();
         await().atMost(Duration.ofSeconds(60)).until(() -> moved.payloads().containsAll(before) && moved.payloads().containsAll(between));
         long heldMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restartAt);
+        assertThat(b.metric("bridge_cluster_sessions_taken_over_total{how=\"record\"")).isGreaterThanOrEqualTo(1);
+        assertThat(b.metric("bridge_cluster_sessions_taken_over_total{how=\"late\"")).isGreaterThanOrEqualTo(1);
         List<String> everything = new ArrayList<>(before);
         everything.addAll(between);
         everything.addAll(after);

@@ -46,4 +46,17 @@ class ClusterSubscriptionsTest {
         assertThat(subscriptions.targets("chat/hall")).isEmpty();
         assertThat(subscriptions.remoteSize()).isEqualTo(1);
     }
+
+    @Test
+    void a_session_handed_over_draws_its_topics_to_its_new_replica_for_its_grace_only() throws Exception {
+        ClusterSubscriptions subscriptions = new ClusterSubscriptions("a");
+        subscriptions.moved("x", "b", java.util.List.of("room/+/temp", "alarm/#"), 60_000);
+        subscriptions.moved("y", "c", java.util.List.of("room/#"), 0);
+        assertThat(subscriptions.movedTo("room/1/temp")).containsExactlyInAnyOrder("b", "c");
+        assertThat(subscriptions.movedTo("alarm/fire")).containsExactly("b");
+        assertThat(subscriptions.movedTo("other")).isEmpty();
+        Thread.sleep(5);
+        subscriptions.expireMoved();
+        assertThat(subscriptions.movedTo("room/1/temp")).as("y's grace is over, x's is not").containsExactly("b");
+    }
 }
