@@ -29,7 +29,10 @@ final class BrokerSecurity implements IAuthenticator, IAuthorizatorPolicy {
     private final int maxTopicLevels;
     private final Counter subscribeDenied;
 
-    BrokerSecurity(MqttAccess access, int maxTopicLevels, MeterRegistry registry) {
+    private final GatedClients gated;
+
+    BrokerSecurity(MqttAccess access, int maxTopicLevels, MeterRegistry registry, GatedClients gated) {
+        this.gated = gated;
         this.access = access;
         this.maxTopicLevels = maxTopicLevels;
         this.subscribeDenied = Counter.builder(BridgeMetrics.MQTT_SUBSCRIBE_DENIED)
@@ -49,7 +52,8 @@ final class BrokerSecurity implements IAuthenticator, IAuthorizatorPolicy {
     @Override
     public boolean canWrite(Topic topic, String user, String client) {
         try {
-            return topic.isValid() && access.publishDenial(topic.toString(), user, client).isEmpty();
+            // a connection that bypassed the gate (accepted during start-up) would not be journaled: no PUBACK
+            return gated.gated(client) && topic.isValid() && access.publishDenial(topic.toString(), user, client).isEmpty();
         } catch (RuntimeException e) {
             return false;
         }
@@ -58,6 +62,9 @@ final class BrokerSecurity implements IAuthenticator, IAuthorizatorPolicy {
     @Override
     public boolean canRead(Topic topic, String user, String client) {
         try {
+            if (!gated.gated(client)) {
+                return false; // accepted before the gate was installed: closed, it reconnects through the gate
+            }
             if (topic.isValid() && (maxTopicLevels <= 0 || topic.getTokens().size() <= maxTopicLevels)
                     && access.maySubscribe(topic.toString(), user, client)) {
                 return true;

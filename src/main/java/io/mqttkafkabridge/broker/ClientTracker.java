@@ -67,8 +67,24 @@ public final class ClientTracker extends AbstractInterceptHandler {
         return TYPES;
     }
 
+    private volatile GatedClients gated;
+    private volatile java.util.function.Consumer<String> dropUngated = clientId -> {
+    };
+
+    /** The gate's connections; a connection that bypassed it is handed to {@code drop} (to be closed), not tracked. */
+    void gate(GatedClients gated, java.util.function.Consumer<String> drop) {
+        this.gated = gated;
+        this.dropUngated = drop;
+    }
+
     @Override
     public void onConnect(InterceptConnectMessage msg) {
+        GatedClients gate = gated;
+        if (gate != null && !gate.gated(msg.getClientID())) {
+            BridgeLog.LOG.ungatedConnection(msg.getClientID());
+            dropUngated.accept(msg.getClientID());
+            return;
+        }
         clients.put(msg.getClientID(), new Client(msg.getClientID(), msg.getUsername(), Instant.now(),
                 ConcurrentHashMap.newKeySet(), msg.isCleanSession()));
         onConnect.run();

@@ -144,7 +144,15 @@ public class EmbeddedBroker {
 
     private Server startMoquette(Path dataPath, TlsContext tls) {
         Server moquette = new Server();
-        BrokerSecurity security = new BrokerSecurity(access, config.maxTopicLevels(), registry);
+        GatedClients gated = new GatedClients();
+        clients.gate(gated, clientId -> CompletableFuture.runAsync(() -> {
+            try {
+                moquette.disconnectClient(clientId);
+            } catch (RuntimeException e) {
+                // gone already
+            }
+        }, CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS)));
+        BrokerSecurity security = new BrokerSecurity(access, config.maxTopicLevels(), registry, gated);
         try {
             moquette.startServer(MoquetteSettings.of(config, dataPath, allowAnonymous), List.of(clients), tls, security,
                     security);
@@ -169,7 +177,7 @@ public class EmbeddedBroker {
                     new FlowControl(sessionQueues, admission.connectTimeoutMillis(), registry),
                     new DeliveryFilter(access, retainedStore, MoquetteFields.subscriptions(moquette), registry),
                     new InflightResends(sessionLoops, sessionQueues.sessions()), outcomes, config.slowReaderTimeout().toMillis(),
-                    this::will, clientId -> arrivals.reopening(clientId));
+                    this::will, clientId -> arrivals.reopening(clientId), gated);
             if (!MqttGate.install(moquette, gate)) {
                 throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
                         + "(a Moquette version other than 0.17?)");

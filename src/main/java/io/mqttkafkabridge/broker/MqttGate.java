@@ -62,10 +62,13 @@ final class MqttGate extends ChannelDuplexHandler {
     private final FlowControl.Reader reader = this::channelRead;
     private final java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills;
     private final SessionArrivals arrivals;
+    private final GatedClients gated;
 
     MqttGate(Admission admission, PublishPath publishes, FlowControl flow, DeliveryFilter deliveries,
             InflightResends resends, GateOutcomes outcomes, long slowReaderMillis,
-            java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills, SessionArrivals arrivals) {
+            java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills, SessionArrivals arrivals,
+            GatedClients gated) {
+        this.gated = gated;
         this.wills = wills;
         this.arrivals = arrivals;
         this.admission = admission;
@@ -109,6 +112,9 @@ final class MqttGate extends ChannelDuplexHandler {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         GateConnection connection = GateConnection.of(ctx);
         if (connection != null) {
+            if (connection.clientId != null) {
+                gated.closed(connection.clientId, ctx.channel());
+            }
             admission.closed(connection);
             publishes.closed(connection);
             FlowControl.closed(connection);
@@ -200,6 +206,7 @@ final class MqttGate extends ChannelDuplexHandler {
 
     /** Hands an admitted CONNECT to Moquette (on the connection's event loop). */
     private void handOver(ChannelHandlerContext ctx, GateConnection connection, MqttConnectMessage connect) {
+        gated.admitted(connection.clientId, ctx.channel());
         try {
             ctx.fireChannelRead(connect);
         } finally {

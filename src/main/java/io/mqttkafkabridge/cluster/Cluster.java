@@ -363,7 +363,8 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
         ProducerRecord<String, byte[]> out = new ProducerRecord<>(topics.messages(), topic, payload);
         out.headers().add(UplinkRoute.HEADER_QOS, ClusterRecords.utf8(Integer.toString(qos)))
                 .add(ClusterRecords.HEADER_ORIGIN, ClusterRecords.utf8(self))
-                .add(ClusterRecords.HEADER_TARGETS, ClusterRecords.utf8(String.join(",", to)));
+                .add(ClusterRecords.HEADER_TARGETS, ClusterRecords.utf8(String.join(",", to)))
+                .add(ClusterRecords.HEADER_KIND, ClusterRecords.utf8(ClusterRecords.KIND_RELAYED));
         writer.send(out, null);
     }
 

@@ -173,7 +173,10 @@ final class ClusterMessagesReader implements Runnable {
         if (!cluster.deliver(record.key(), payload, level)) {
             return false;
         }
-        cluster.relayMoved(record.key(), payload, level, origin, new java.util.HashSet<>(java.util.Arrays.asList(targets.split(","))));
+        if (kind == null) {
+            // not one passed on already: a chain of replicas that each handed a session over would pass it round
+            cluster.relayMoved(record.key(), payload, level, origin, new java.util.HashSet<>(java.util.Arrays.asList(targets.split(","))));
+        }
         return true;
     }
 

@@ -21,6 +21,8 @@ public final class ClusterRecords {
     static final String KIND_HANDOVER = "handover";
     /** The last record of a handover; its value is the number of messages, as text. */
     static final String KIND_HANDOVER_END = "handover-end";
+    /** A forwarded publish passed on by the replica a session left ({@code Cluster#relayMoved}): never passed on again. */
+    static final String KIND_RELAYED = "relayed";
     /** Header of a handover record: the message's MQTT topic (the key is the client id). */
     static final String HEADER_TOPIC = "cluster.topic";
     static final char KEY_SEPARATOR = '\u0000';

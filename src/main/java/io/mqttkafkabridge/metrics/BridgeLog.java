@@ -258,6 +258,10 @@ public interface BridgeLog extends BasicLogger {
     @Message(id = 710, value = "Cluster: another process (instance %s) with node id %s heartbeats in cluster '%s'; this one (instance %s) keeps running but the two confuse the cluster: give every replica its own bridge.cluster.node-id")
     void clusterDuplicateNode(String other, String node, String cluster, String instance);
 
+    @LogMessage(level = WARN)
+    @Message(id = 24, value = "Client %s connected while the broker was starting, before the connection gate was in place: closed so that it reconnects through the gate (it could not publish or subscribe meanwhile)")
+    void ungatedConnection(String clientId);
+
     @LogMessage(level = INFO)
     @Message(id = 711, value = "Cluster: persistent session of client %s handed over to node %s: %d subscriptions, %d messages")
     void clusterSessionHandedOver(String clientId, String node, int subscriptions, int messages);
