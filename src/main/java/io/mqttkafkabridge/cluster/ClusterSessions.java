@@ -191,6 +191,10 @@ final class ClusterSessions implements ClientTracker.Listener, SessionArrivals {
 
     void record(String clientId, ClusterRecords.Session record) {
         ClusterRecords.Session previous = record == null ? sessions.remove(clientId) : sessions.put(clientId, record);
+        if (record == null || record.cleanSession() || !record.node().equals(self)) {
+            // a session handed over from here that ended, or moved on: nothing is passed on for it any more
+            subscriptions.movedClientChanged(clientId, record == null || record.cleanSession() ? null : record.node());
+        }
         LocalConnection local = locals.get(clientId);
         if (record == null) {
             if (local != null && local.seen) {

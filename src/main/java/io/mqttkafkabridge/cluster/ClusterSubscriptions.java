@@ -57,6 +57,25 @@ final class ClusterSubscriptions {
         }
     }
 
+    /**
+     * A client's session record changed: {@code node} holds it now, or null when it ended (expired, or a clean
+     * session replaced it). What was passed on for its move to another replica stops.
+     */
+    void movedClientChanged(String clientId, String node) {
+        synchronized (moved) {
+            if (movedOrder.isEmpty()) {
+                return;
+            }
+            movedOrder.removeIf(entry -> {
+                if (!entry.clientId().equals(clientId) || entry.node().equals(node)) {
+                    return false;
+                }
+                entry.filters().forEach(filter -> moved.remove(filter, entry));
+                return true;
+            });
+        }
+    }
+
     /** The other replicas with a filter matching {@code topic}. */
     Set<String> targets(String topic) {
         synchronized (remote) {

@@ -58,5 +58,9 @@ class ClusterSubscriptionsTest {
         Thread.sleep(5);
         subscriptions.expireMoved();
         assertThat(subscriptions.movedTo("room/1/temp")).as("y's grace is over, x's is not").containsExactly("b");
+        subscriptions.movedClientChanged("x", "b");
+        assertThat(subscriptions.movedTo("alarm/fire")).as("x's new record, still on b").containsExactly("b");
+        subscriptions.movedClientChanged("x", null);
+        assertThat(subscriptions.movedTo("alarm/fire")).as("x's session ended").isEmpty();
     }
 }
