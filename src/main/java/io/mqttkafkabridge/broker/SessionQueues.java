@@ -50,10 +50,12 @@ import io.mqttkafkabridge.metrics.BridgeMetrics;
 final class SessionQueues {
 
 
-    private static final Field SESSION_QUEUE;
-    /** {@code Session.inflightWindow}, also read by {@link InflightResends}. */
+    /** {@code Session.sessionQueue}, also read by {@link SessionTransfer}. */
+    static final Field SESSION_QUEUE;
+    /** {@code Session.inflightWindow}, also read by {@link InflightResends} and {@link SessionTransfer}. */
     static final Field INFLIGHT_WINDOW;
-    private static final Field SUBSCRIPTIONS;
+    /** {@code Session.subscriptions}, also read by {@link SessionTransfer}. */
+    static final Field SUBSCRIPTIONS;
     private static final Field QOS2_RECEIVING;
     static {
         try {
@@ -267,29 +269,43 @@ final class SessionQueues {
         if (!(SESSION_QUEUE.get(session) instanceof Bounded queue)) {
             return; // a clean session (Moquette's own in-memory queue): nothing outlives the process
         }
-        @SuppressWarnings("unchecked")
-        java.util.Map<Integer, SessionRegistry.EnqueuedMessage> window =
-                (java.util.Map<Integer, SessionRegistry.EnqueuedMessage>) INFLIGHT_WINDOW.get(session);
-        List<SessionRegistry.EnqueuedMessage> inflight = new java.util.ArrayList<>();
-        for (Integer packetId : new java.util.TreeMap<>(window).keySet()) {
-            if (window.get(packetId) instanceof SessionRegistry.PublishedMessage published) {
-                inflight.add(published);
-                window.remove(packetId);
-            }
-        }
+        List<SessionRegistry.PublishedMessage> inflight = inflight(session, true);
         if (inflight.isEmpty()) {
             return;
         }
-        List<SessionRegistry.EnqueuedMessage> queued = new java.util.ArrayList<>();
+        List<SessionRegistry.EnqueuedMessage> queued = drain(queue);
+        inflight.forEach(queue::requeue);
+        queued.forEach(queue::requeue);
+    }
+
+    /** A session's published messages in flight, in packet id order; {@code remove}: taken out of its window too. */
+    static List<SessionRegistry.PublishedMessage> inflight(Object session, boolean remove) throws IllegalAccessException {
+        @SuppressWarnings("unchecked")
+        java.util.Map<Integer, SessionRegistry.EnqueuedMessage> window =
+                (java.util.Map<Integer, SessionRegistry.EnqueuedMessage>) INFLIGHT_WINDOW.get(session);
+        List<SessionRegistry.PublishedMessage> inflight = new java.util.ArrayList<>();
+        for (Integer packetId : new java.util.TreeMap<>(window).keySet()) {
+            if (window.get(packetId) instanceof SessionRegistry.PublishedMessage published) {
+                inflight.add(published);
+                if (remove) {
+                    window.remove(packetId);
+                }
+            }
+        }
+        return inflight;
+    }
+
+    /** Dequeues everything {@code queue} holds, in order (on its session's loop). */
+    static List<SessionRegistry.EnqueuedMessage> drain(SessionMessageQueue<SessionRegistry.EnqueuedMessage> queue) {
+        List<SessionRegistry.EnqueuedMessage> drained = new java.util.ArrayList<>();
         while (!queue.isEmpty()) {
             SessionRegistry.EnqueuedMessage message = queue.dequeue();
             if (message == null) {
                 break;
             }
-            queued.add(message);
+            drained.add(message);
         }
-        inflight.forEach(queue::requeue);
-        queued.forEach(queue::requeue);
+        return drained;
     }
 
     /**
@@ -412,7 +428,8 @@ final class SessionQueues {
         return storable;
     }
 
-    private static byte[] bytes(SessionRegistry.PublishedMessage message) {
+    /** A copy of the message's payload. */
+    static byte[] bytes(SessionRegistry.PublishedMessage message) {
         io.netty.buffer.ByteBuf payload = message.getPayload();
         byte[] bytes = new byte[payload.readableBytes()];
         payload.getBytes(payload.readerIndex(), bytes);

@@ -10,7 +10,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -57,8 +56,6 @@ public final class SessionTransfer {
 
     private static final Class<?> SESSION;
     private static final Constructor<?> NEW_SESSION;
-    private static final Field SESSION_QUEUE;
-    private static final Field SUBSCRIPTIONS;
     private static final Field CONNECTION;
     private static final Method CLOSE_IMMEDIATELY;
     private static final Method SEND;
@@ -72,8 +69,6 @@ public final class SessionTransfer {
             NEW_SESSION = SESSION.getDeclaredConstructor(ISessionsRepository.SessionData.class, boolean.class,
                     Class.forName("io.moquette.broker.SessionMessageQueue"));
             NEW_SESSION.setAccessible(true);
-            SESSION_QUEUE = field(SESSION, "sessionQueue");
-            SUBSCRIPTIONS = field(SESSION, "subscriptions");
             CONNECTION = field(SESSION, "mqttConnection");
             CLOSE_IMMEDIATELY = method(SESSION, "closeImmediately");
             SEND = method(SESSION, "sendNotRetainedPublishOnSessionAtQos", Topic.class, MqttQoS.class, ByteBuf.class);
@@ -153,7 +148,7 @@ public final class SessionTransfer {
             boolean clean = (boolean) IS_CLEAN.invoke(session);
             // a session reopened from the store has its subscriptions in the tree and the store, not in its own set
             java.util.Set<Subscription> held = new java.util.HashSet<>();
-            for (Object s : ((java.util.Set<?>) SUBSCRIPTIONS.get(session)).toArray()) {
+            for (Object s : ((java.util.Set<?>) SessionQueues.SUBSCRIPTIONS.get(session)).toArray()) {
                 held.add((Subscription) s);
             }
             for (Subscription stored : stored.listAllSubscriptions()) {
@@ -168,22 +163,8 @@ public final class SessionTransfer {
             }
             List<Message> messages = new ArrayList<>();
             if (!clean) {
-                @SuppressWarnings("unchecked")
-                Map<Integer, SessionRegistry.EnqueuedMessage> window =
-                        (Map<Integer, SessionRegistry.EnqueuedMessage>) SessionQueues.INFLIGHT_WINDOW.get(session);
-                for (Integer packetId : new TreeMap<>(window).keySet()) {
-                    if (window.get(packetId) instanceof SessionRegistry.PublishedMessage published) {
-                        messages.add(message(published));
-                    }
-                }
-                @SuppressWarnings("unchecked")
-                io.moquette.broker.SessionMessageQueue<SessionRegistry.EnqueuedMessage> queue =
-                        (io.moquette.broker.SessionMessageQueue<SessionRegistry.EnqueuedMessage>) SESSION_QUEUE.get(session);
-                while (!queue.isEmpty()) {
-                    SessionRegistry.EnqueuedMessage queued = queue.dequeue();
-                    if (queued == null) {
-                        break;
-                    }
+                SessionQueues.inflight(session, false).forEach(published -> messages.add(message(published)));
+                for (SessionRegistry.EnqueuedMessage queued : SessionQueues.drain(queue(session))) {
                     if (queued instanceof SessionRegistry.PublishedMessage published) {
                         messages.add(message(published));
                     }
@@ -215,17 +196,8 @@ public final class SessionTransfer {
                 return null; // a clean session connected here meanwhile: what the old one held is not its
             }
             if (!messages.isEmpty()) {
-                @SuppressWarnings("unchecked")
-                io.moquette.broker.SessionMessageQueue<SessionRegistry.EnqueuedMessage> queue =
-                        (io.moquette.broker.SessionMessageQueue<SessionRegistry.EnqueuedMessage>) SESSION_QUEUE.get(session);
-                List<SessionRegistry.EnqueuedMessage> newer = new ArrayList<>();
-                while (!queue.isEmpty()) {
-                    SessionRegistry.EnqueuedMessage queued = queue.dequeue();
-                    if (queued == null) {
-                        break;
-                    }
-                    newer.add(queued);
-                }
+                io.moquette.broker.SessionMessageQueue<SessionRegistry.EnqueuedMessage> queue = queue(session);
+                List<SessionRegistry.EnqueuedMessage> newer = SessionQueues.drain(queue);
                 for (Message message : messages) {
                     SEND.invoke(session, new Topic(message.topic()), MqttQoS.valueOf(message.qos()),
                             Unpooled.wrappedBuffer(message.payload()));
@@ -242,7 +214,7 @@ public final class SessionTransfer {
                 added.add(subscription);
             }
             @SuppressWarnings("unchecked")
-            java.util.Set<Subscription> held = (java.util.Set<Subscription>) SUBSCRIPTIONS.get(session);
+            java.util.Set<Subscription> held = (java.util.Set<Subscription>) SessionQueues.SUBSCRIPTIONS.get(session);
             held.removeAll(added); // a higher or lower QoS replaces the one held (equality is client and filter)
             held.addAll(added);
             return null;
@@ -250,10 +222,13 @@ public final class SessionTransfer {
     }
 
     private static Message message(SessionRegistry.PublishedMessage published) {
-        ByteBuf payload = published.getPayload();
-        byte[] bytes = new byte[payload.readableBytes()];
-        payload.getBytes(payload.readerIndex(), bytes);
-        return new Message(published.getTopic().toString(), published.getPublishingQos().value(), bytes);
+        return new Message(published.getTopic().toString(), published.getPublishingQos().value(), SessionQueues.bytes(published));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static io.moquette.broker.SessionMessageQueue<SessionRegistry.EnqueuedMessage> queue(Object session)
+            throws IllegalAccessException {
+        return (io.moquette.broker.SessionMessageQueue<SessionRegistry.EnqueuedMessage>) SessionQueues.SESSION_QUEUE.get(session);
     }
 
     /** A command that may throw reflection's exceptions. */
