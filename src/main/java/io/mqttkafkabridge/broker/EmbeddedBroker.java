@@ -174,7 +174,7 @@ public class EmbeddedBroker {
             MqttGate gate = new MqttGate(admission,
                     new PublishPath(access, uplink::append, uplink::acceptingPublishes, retainedStore, outcomes,
                             config.maxTopicLevels(), registry),
-                    new FlowControl(sessionQueues, admission.connectTimeoutMillis(), registry),
+                    new FlowControl(sessionQueues, uplink::intakePaced, admission.connectTimeoutMillis(), registry),
                     new DeliveryFilter(access, retainedStore, MoquetteFields.subscriptions(moquette), registry),
                     new InflightResends(sessionLoops, sessionQueues.sessions()), outcomes, config.slowReaderTimeout().toMillis(),
                     this::will, clientId -> arrivals.reopening(clientId), gated);

@@ -20,6 +20,9 @@ import io.netty.util.ReferenceCountUtil;
  * whose SUBSCRIBE it reads before. What follows a CONNECT waits until then.</li>
  * <li><b>While Moquette's session loops are behind</b> ({@link SessionQueues#congested()}): the TCP window fills
  * and the client waits, instead of Moquette dropping its publishes unacknowledged.</li>
+ * <li><b>While the uplink journal's backlog is high and Kafka is taking records</b> (the uplink's
+ * {@code intakePaced}): the broker side takes no more than Kafka does, instead of starving the journal reader and the
+ * Kafka producer of CPU.</li>
  * </ul>
  * What the decoder still delivers during a pause is held in order ({@link GateConnection#held}) and handed on, through
  * the gate again, when it ends. Runs on the connection's event loop.
@@ -35,11 +38,13 @@ final class FlowControl {
     private static final Field MOQUETTE_CONNECTED = moquetteConnectedField();
 
     private final SessionQueues sessionQueues;
+    private final BooleanSupplier uplinkBehind;
     private final Counter paused;
     private final long connectTimeoutMillis;
 
-    FlowControl(SessionQueues sessionQueues, long connectTimeoutMillis, MeterRegistry registry) {
+    FlowControl(SessionQueues sessionQueues, BooleanSupplier uplinkBehind, long connectTimeoutMillis, MeterRegistry registry) {
         this.sessionQueues = sessionQueues;
+        this.uplinkBehind = uplinkBehind;
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.paused = Counter.builder(BridgeMetrics.MQTT_READS_PAUSED)
                 .description("Times a publishing connection was paused until the broker caught up").register(registry);
@@ -72,13 +77,16 @@ final class FlowControl {
                 }));
     }
 
-    /** A PUBLISH is about to go to Moquette: pause reading first while the session loops are behind. */
+    /** A PUBLISH is about to go to Moquette: pause reading first while the session loops or the uplink are behind. */
     void beforePublish(ChannelHandlerContext ctx, GateConnection connection, Reader reader) {
-        if (sessionQueues.congested()) {
+        boolean congested = sessionQueues.congested();
+        if (congested || uplinkBehind.getAsBoolean()) {
             hold(ctx, connection);
-            paused.increment();
-            ctx.executor().schedule(() -> releaseWhenDone(ctx, connection, reader, sessionQueues::stillCongested, () -> true),
-                    1, TimeUnit.MILLISECONDS);
+            if (congested) {
+                paused.increment();
+            }
+            ctx.executor().schedule(() -> releaseWhenDone(ctx, connection, reader,
+                    () -> sessionQueues.stillCongested() || uplinkBehind.getAsBoolean(), () -> true), 1, TimeUnit.MILLISECONDS);
         }
     }
 

@@ -235,6 +235,13 @@ public interface BridgeConfig {
         /** With fsync=interval: how often. */
         @WithDefault("1s")
         Duration fsyncInterval();
+
+        /**
+         * Entries waiting for Kafka above which the broker stops reading from publishing connections while Kafka is
+         * taking records, until the backlog has halved (each pause at most 1 s); 0: never.
+         */
+        @WithDefault("50000")
+        long maxBacklog();
     }
 
     /** The REST API under /api/v1. */

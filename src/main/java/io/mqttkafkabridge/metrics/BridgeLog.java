@@ -84,6 +84,12 @@ public interface BridgeLog extends BasicLogger {
     void journalFull(long bytes, long maxBytes);
 
     @LogMessage(level = INFO)
+    @Message(id = 307, value = "Uplink journal backlog %d entries (bridge.journal.max-backlog %d) while Kafka takes records: "
+            + "the broker reads from publishing connections only as fast as Kafka takes them (bridge_journal_paced_total; "
+            + "logged at most once a minute)")
+    void journalPacing(long pending, long maxBacklog);
+
+    @LogMessage(level = INFO)
     @Message(id = 302, value = "Uplink journal has room again (%d of %d bytes): publishes are accepted; %d were refused")
     void journalRoomAgain(long bytes, long maxBytes, long refused);
 

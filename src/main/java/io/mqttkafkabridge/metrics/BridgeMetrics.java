@@ -77,6 +77,8 @@ public class BridgeMetrics {
     public static final String JOURNAL_REFUSED = "bridge.journal.refused";
     /** {@code bridge_journal_lost_total}: acknowledged publishes the journal could not write (disk error). */
     public static final String JOURNAL_LOST = "bridge.journal.lost";
+    /** {@code bridge_journal_paced_total}: times reading from publishing connections paused for the journal's backlog. */
+    public static final String JOURNAL_PACED = "bridge.journal.paced";
     /** {@code bridge_broker_store_quarantined_total}: broker stores that could not be opened and were moved aside. */
     public static final String STORE_QUARANTINED = "bridge.broker.store.quarantined";
     /** {@code bridge_downlink_messages_total{route,outcome}}: outcome = published | dropped | failed. */
