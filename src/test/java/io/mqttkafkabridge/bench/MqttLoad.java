@@ -120,6 +120,17 @@ public final class MqttLoad {
             return missing.toString();
         }
 
+        /** Of the messages acknowledged to their publishers ({@code acked}, per publisher), how many never arrived. */
+        public synchronized long missingOf(BitSet[] acked) {
+            long missing = 0;
+            for (int p = 0; p < acked.length; p++) {
+                BitSet absent = (BitSet) acked[p].clone();
+                absent.andNot(seen[p]);
+                missing += absent.cardinality();
+            }
+            return missing;
+        }
+
         synchronized long lastAt() {
             return lastAt;
         }
@@ -261,5 +272,73 @@ public final class MqttLoad {
         ticker.shutdownNow();
         ticker.awaitTermination(5, TimeUnit.SECONDS);
         return sent.get();
+    }
+
+    /** Outcome of {@link #offered}: messages sent, and which were acknowledged, per publisher. */
+    public record Offered(long sent, long acknowledged, BitSet[] acked) {
+    }
+
+    /**
+     * Each publisher offers {@code rate / publishers} QoS 1 msg/s to {@code topic.apply(publisher)} for {@code seconds},
+     * with at most {@code window} unacknowledged: when the broker takes less than is offered, every window stays full.
+     * Then waits up to 30 s for the acknowledgements still due.
+     */
+    static Offered offered(List<Mqtt3AsyncClient> publishers, IntFunction<String> topic, double rate, int window, int seconds)
+            throws InterruptedException {
+        int count = publishers.size();
+        BitSet[] acked = new BitSet[count];
+        AtomicLong sent = new AtomicLong();
+        AtomicLong acknowledged = new AtomicLong();
+        long intervalNanos = (long) (count * 1e9 / rate);
+        long start = System.nanoTime();
+        long end = start + TimeUnit.SECONDS.toNanos(seconds);
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < count; p++) {
+            int publisher = p;
+            acked[p] = new BitSet();
+            Mqtt3AsyncClient client = publishers.get(p);
+            String name = topic.apply(p);
+            Thread thread = new Thread(() -> {
+                Semaphore inFlight = new Semaphore(window);
+                try {
+                    for (int seq = 0; System.nanoTime() < end; seq++) {
+                        long wait = start + seq * intervalNanos - System.nanoTime();
+                        if (wait > 0) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                        }
+                        if (!inFlight.tryAcquire(Math.max(1, end - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                            break;
+                        }
+                        int current = seq;
+                        sent.incrementAndGet();
+                        client.publishWith().topic(name).payload(payload(publisher, seq)).qos(MqttQos.AT_LEAST_ONCE).send()
+                                .whenComplete((ok, failure) -> {
+                                    if (failure == null) {
+                                        synchronized (acked[publisher]) {
+                                            acked[publisher].set(current);
+                                        }
+                                        acknowledged.incrementAndGet();
+                                    }
+                                    inFlight.release();
+                                });
+                    }
+                    inFlight.tryAcquire(window, 30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "bench-offering-" + p);
+            threads.add(thread);
+            thread.start();
+        }
+        for (Thread thread : threads) {
+            thread.join(TimeUnit.SECONDS.toMillis(seconds + 40));
+        }
+        BitSet[] copies = new BitSet[count];
+        for (int p = 0; p < count; p++) {
+            synchronized (acked[p]) {
+                copies[p] = (BitSet) acked[p].clone();
+            }
+        }
+        return new Offered(sent.get(), acknowledged.get(), copies);
     }
 }
