@@ -1,16 +1,20 @@
 package io.mqttkafkabridge.routing;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
  * Every uplink and downlink route, validated. Immutable and thread-safe: built once at start-up by
- * {@link #build(Map, Map)}, then read from the broker's interceptor thread and the Kafka consumer's thread.
+ * {@link #build(Map, Map)}, then read from the broker's interceptor thread and the Kafka consumer's thread. The uplink
+ * filters sit in a {@link TopicTree} owned by route index, so matching a publish costs the topic's depth, not the number
+ * of routes.
  */
 public final class RouteTable {
 
@@ -20,11 +24,17 @@ public final class RouteTable {
     private static final Pattern KAFKA_TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
     private final List<UplinkRoute> uplink;
+    private final TopicTree<Integer> uplinkTree = new TopicTree<>();
+    private final List<List<UplinkRoute>> uplinkAlone;
     private final Map<String, List<DownlinkRoute>> downlinkByTopic;
     private final List<DownlinkRoute> downlink;
 
     private RouteTable(List<UplinkRoute> uplink, List<DownlinkRoute> downlink) {
         this.uplink = List.copyOf(uplink);
+        for (int i = 0; i < this.uplink.size(); i++) {
+            uplinkTree.add(this.uplink.get(i).filter().toString(), i);
+        }
+        this.uplinkAlone = this.uplink.stream().map(List::of).toList();
         this.downlink = List.copyOf(downlink);
         Map<String, List<DownlinkRoute>> byTopic = new LinkedHashMap<>();
         for (DownlinkRoute route : downlink) {
@@ -123,16 +133,49 @@ public final class RouteTable {
 
     /** The uplink routes whose filter matches this topic, in route-name order; empty when the publish is unrouted. */
     public List<UplinkRoute> uplinkRoutesFor(String mqttTopic) {
-        List<UplinkRoute> matches = null;
-        for (UplinkRoute route : uplink) {
-            if (route.filter().matches(mqttTopic)) {
-                if (matches == null) {
-                    matches = new ArrayList<>(2);
+        MatchedRoutes matched = new MatchedRoutes();
+        uplinkTree.forEachMatch(mqttTopic, matched);
+        return switch (matched.count) {
+            case 0 -> List.of();
+            case 1 -> uplinkAlone.get(matched.first);
+            default -> matched.routes(uplink);
+        };
+    }
+
+    /** The indices of the uplink routes a topic matches, as one walk of the tree gives them: any order, maybe twice. */
+    private static final class MatchedRoutes implements Consumer<Integer> {
+
+        private int count;
+        private int first;
+        private int[] all;
+
+        @Override
+        public void accept(Integer index) {
+            if (count == 0) {
+                first = index;
+            } else if (all == null) {
+                all = new int[4];
+                all[0] = first;
+                all[1] = index;
+            } else {
+                if (count == all.length) {
+                    all = Arrays.copyOf(all, count * 2);
                 }
-                matches.add(route);
+                all[count] = index;
             }
+            count++;
         }
-        return matches == null ? List.of() : matches;
+
+        List<UplinkRoute> routes(List<UplinkRoute> uplink) {
+            Arrays.sort(all, 0, count);
+            List<UplinkRoute> routes = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                if (i == 0 || all[i] != all[i - 1]) {
+                    routes.add(uplink.get(all[i]));
+                }
+            }
+            return routes;
+        }
     }
 
     /** The downlink routes reading this Kafka topic. */

@@ -4,12 +4,14 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * MQTT topic filters, each held by some owners (the cluster's replicas), in a tree of topic levels: which owners have
  * a filter that matches a topic name, in time proportional to the topic's depth rather than to the number of filters.
  * Filters follow MQTT 3.1.1: {@code +} one level, {@code #} this level and all below (also the parent itself), and a
- * topic starting with {@code $} is matched by no filter starting with a wildcard. Not thread-safe: the owner guards it.
+ * topic starting with {@code $} is matched by no filter starting with a wildcard. Not thread-safe: the owner guards it;
+ * once no longer changed and safely published (say through a final field), it may be matched from several threads.
  *
  * @param <O> what holds a filter
  */
@@ -55,31 +57,45 @@ public final class TopicTree<O> {
     /** The owners with at least one filter matching {@code topic} (a topic name, no wildcards). */
     public Set<O> match(String topic) {
         Set<O> owners = new HashSet<>(4);
-        if (size == 0) {
-            return owners;
-        }
-        String[] levels = topic.split("/", -1);
-        collect(root, levels, 0, topic.startsWith("$"), owners);
+        forEachMatch(topic, owners::add);
         return owners;
     }
 
-    private void collect(Node<O> node, String[] levels, int depth, boolean system, Set<O> owners) {
-        boolean wildcardAllowed = !(system && depth == 0);
+    /**
+     * Gives {@code visitor} the owners of each filter matching {@code topic}, without gathering them: an owner is given
+     * once per matching filter it holds (and once more per topic level that is literally {@code +} or {@code #}).
+     */
+    public void forEachMatch(String topic, Consumer<? super O> visitor) {
+        if (size > 0) {
+            collect(root, topic, 0, visitor);
+        }
+    }
+
+    /** {@code start}: where the topic's next level begins, past the topic's end once every level is consumed. */
+    private void collect(Node<O> node, String topic, int start, Consumer<? super O> visitor) {
+        boolean wildcardAllowed = start > 0 || !topic.startsWith("$");
         Node<O> multi = wildcardAllowed ? node.children.get("#") : null;
         if (multi != null) {
-            owners.addAll(multi.owners.keySet());
+            multi.owners.keySet().forEach(visitor);
         }
-        if (depth == levels.length) {
-            owners.addAll(node.owners.keySet());
+        if (start > topic.length()) {
+            node.owners.keySet().forEach(visitor);
             return;
         }
-        Node<O> exact = node.children.get(levels[depth]);
+        if (node.children.isEmpty()) {
+            return;
+        }
+        int end = topic.indexOf('/', start);
+        if (end < 0) {
+            end = topic.length();
+        }
+        Node<O> exact = node.children.get(topic.substring(start, end));
         if (exact != null) {
-            collect(exact, levels, depth + 1, system, owners);
+            collect(exact, topic, end + 1, visitor);
         }
         Node<O> single = wildcardAllowed ? node.children.get("+") : null;
         if (single != null) {
-            collect(single, levels, depth + 1, system, owners);
+            collect(single, topic, end + 1, visitor);
         }
     }
 

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
@@ -96,5 +99,61 @@ class RouteTableTest {
                 "b", new RouteSpecs.Downlink("commands", "audit/{key}", 0, true)));
         assertThat(table.downlinkRoutesFor("commands")).extracting(DownlinkRoute::name).containsExactly("a", "b");
         assertThat(table.downlinkTopics()).containsExactly("commands");
+    }
+
+    @Test
+    void the_topic_tree_finds_what_a_scan_of_every_filter_finds_in_route_name_order() {
+        long seed = new Random().nextLong();
+        Random random = new Random(seed);
+        Map<String, RouteSpecs.Uplink> specs = new HashMap<>();
+        while (specs.size() < 3_000) {
+            specs.put("r" + random.nextInt(1_000_000), new RouteSpecs.Uplink(randomFilter(random), "t", null));
+        }
+        RouteTable table = RouteTable.build(specs, Map.of());
+
+        for (int i = 0; i < 2_000; i++) {
+            String topic = randomTopic(random);
+            List<UplinkRoute> scanned = table.uplinkRoutes().stream().filter(route -> route.filter().matches(topic)).toList();
+            assertThat(table.uplinkRoutesFor(topic)).as("topic '%s', seed %d", topic, seed).containsExactlyElementsOf(scanned);
+        }
+    }
+
+    private static String randomFilter(Random random) {
+        if (random.nextInt(20) == 0) {
+            return "#";
+        }
+        String[] levels = {"a", "b", "c", "", "+"};
+        StringBuilder filter = new StringBuilder(random.nextInt(8) == 0 ? "$sys" : levels[random.nextInt(levels.length)]);
+        for (int depth = 1 + random.nextInt(4); filter.isEmpty() || depth > 1; depth--) {
+            filter.append('/').append(levels[random.nextInt(levels.length)]);
+        }
+        return random.nextInt(4) == 0 ? filter + "/#" : filter.toString();
+    }
+
+    private static String randomTopic(Random random) {
+        String[] levels = {"a", "b", "c", "", "a", "b"};
+        StringBuilder topic = new StringBuilder(random.nextInt(6) == 0 ? "$sys" : levels[random.nextInt(levels.length)]);
+        for (int depth = 1 + random.nextInt(5); depth > 1; depth--) {
+            topic.append('/').append(random.nextInt(50) == 0 ? (random.nextBoolean() ? "+" : "#") : levels[random.nextInt(levels.length)]);
+        }
+        return topic.toString();
+    }
+
+    @Test
+    void among_ten_thousand_routes_a_publish_finds_its_own() {
+        Map<String, RouteSpecs.Uplink> specs = new HashMap<>();
+        for (int i = 0; i < 10_000; i++) {
+            String filter = "fleet/g" + i / 100 + "/d" + i + (i % 2 == 0 ? "/+" : "/#");
+            specs.put(String.format("route-%05d", i), new RouteSpecs.Uplink(filter, "t", null));
+        }
+        RouteTable table = RouteTable.build(specs, Map.of());
+
+        for (int i : new int[] {0, 1, 99, 100, 4_242, 5_001, 9_999}) {
+            assertThat(table.uplinkRoutesFor("fleet/g" + i / 100 + "/d" + i + "/temp"))
+                    .extracting(UplinkRoute::name).containsExactly(String.format("route-%05d", i));
+        }
+        assertThat(table.uplinkRoutesFor("fleet/g0/d1")).extracting(UplinkRoute::name).containsExactly("route-00001");
+        assertThat(table.uplinkRoutesFor("fleet/g0/d100/temp")).isEmpty();
+        assertThat(table.uplinkRoutesFor("fleet/g1/d100")).isEmpty();
     }
 }

@@ -2,6 +2,9 @@ package io.mqttkafkabridge.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
 
 class TopicTreeTest {
@@ -57,5 +60,19 @@ class TopicTreeTest {
         tree.remove("s/#", "b");
         assertThat(tree.size()).isZero();
         assertThat(tree.match("s/1")).isEmpty();
+    }
+
+    @Test
+    void for_each_match_gives_an_owner_once_per_matching_filter() {
+        TopicTree<String> tree = new TopicTree<>();
+        tree.add("a/#", "x");
+        tree.add("a/+", "x");
+        tree.add("a/c", "y");
+        List<String> visited = new ArrayList<>();
+        tree.forEachMatch("a/b", visited::add);
+        assertThat(visited).containsExactlyInAnyOrder("x", "x");
+        visited.clear();
+        new TopicTree<String>().forEachMatch("a/b", visited::add);
+        assertThat(visited).isEmpty();
     }
 }
