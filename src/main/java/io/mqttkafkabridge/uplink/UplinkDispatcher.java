@@ -7,12 +7,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Flow;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import jakarta.annotation.Priority;
@@ -20,11 +19,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
 
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Message;
-import org.eclipse.microprofile.reactive.messaging.Metadata;
 import org.eclipse.microprofile.reactive.messaging.Outgoing;
 
 import io.mqttkafkabridge.config.BridgeConfig;
@@ -37,17 +37,23 @@ import io.mqttkafkabridge.routing.RouteTable;
 import io.mqttkafkabridge.routing.UplinkRecord;
 import io.mqttkafkabridge.routing.UplinkRoute;
 import io.quarkus.runtime.ShutdownEvent;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 
 /**
- * The source of the {@code uplink} channel: reads the journal in order, maps each entry through the uplink routes
- * and hands one record per matching route to the Kafka connector, as fast as the connector asks for them (its
- * in-flight limit bounds what is in memory; the rest waits on disk). An entry is done in the journal when every
- * record of it is in Kafka, or was rejected for good and dead-lettered or dropped; a send that failed for a reason
- * that can pass (Kafka down, leader moving) is tried again.
+ * Reads the journal in order, maps each entry through the uplink routes and sends one record per matching route with
+ * the producer of the {@code uplink} channel, {@value #IN_FLIGHT} records in flight at most (the rest waits on disk).
+ * An entry is done in the journal when every record of it is in Kafka, or was rejected for good and dead-lettered or
+ * dropped; a send that failed for a reason that can pass (Kafka down, leader moving) is tried again.
  *
- * <p>Threads: one reader thread ("uplink-journal-reader") calls {@code onNext}; Kafka's producer thread calls the
- * acks and nacks; the shutdown thread calls {@link #drain}.
+ * <p>The Kafka connector creates and configures the channel's producer ({@code mp.messaging.outgoing.uplink.*},
+ * {@code kafka.*}, metrics) and closes it on shutdown; this class declares the channel ({@link #records()}) and takes
+ * the producer from {@link KafkaClientService}. Records go to {@code Producer.send} directly: the connector's
+ * per-message pipeline (a Mutiny chain with a retry operator per record, a hand-over to its sending thread, the
+ * completion back through Mutiny) took about half of the bridge's CPU in the uplink profile, more than the producer
+ * itself (README, Benchmarks). The retries it would add are the producer's own (idempotent, in order) and ours.
+ *
+ * <p>Threads: one reader thread ("uplink-journal-reader") sends; Kafka's producer thread calls the completions; the
+ * shutdown thread calls {@link #drain}.
  */
 @ApplicationScoped
 public class UplinkDispatcher {
@@ -57,6 +63,8 @@ public class UplinkDispatcher {
     private static final long RETRY_DELAY_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final String HEADER_ERROR = "bridge.error";
     private static final String HEADER_ORIGINAL_TOPIC = "bridge.original-topic";
+    /** Records handed to the producer and not yet completed, at most: bounds the heap they take. */
+    static final int IN_FLIGHT = 4096;
 
     private final RouteTable routes;
     private final BridgeMetrics metrics;
@@ -68,14 +76,17 @@ public class UplinkDispatcher {
     private final UplinkForwarding forwarding;
     private final ConcurrentLinkedQueue<Outbound> retries = new ConcurrentLinkedQueue<>();
     private final Set<String> writableTopics = ConcurrentHashMap.newKeySet();
-    private final AtomicLong demand = new AtomicLong();
-    private volatile Flow.Subscriber<? super Message<byte[]>> subscriber;
+    private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
+    private final KafkaClientService kafkaClients;
+    private volatile Producer<String, byte[]> producer;
+    private volatile boolean subscribed;
     private volatile Thread reader;
     private volatile boolean running = true;
     private volatile long lastRetryLog;
 
     UplinkDispatcher(RouteTable routes, BridgeMetrics metrics, UplinkJournal journal, BridgeConfig config,
-            KafkaAdmin topicProbe, UplinkForwarding forwarding) {
+            KafkaAdmin topicProbe, UplinkForwarding forwarding, KafkaClientService kafkaClients) {
+        this.kafkaClients = kafkaClients;
         this.forwarding = forwarding;
         this.routes = routes;
         this.metrics = metrics;
@@ -86,17 +97,18 @@ public class UplinkDispatcher {
         this.topicProbe = topicProbe;
     }
 
+    /**
+     * Declares the {@code uplink} channel, so that the Kafka connector creates its producer. Nothing flows through the
+     * channel itself: the reader sends with that producer directly (see the class comment).
+     */
     @Outgoing("uplink")
     public Flow.Publisher<Message<byte[]>> records() {
         return downstream -> {
-            subscriber = downstream;
+            subscribed = true;
             downstream.onSubscribe(new Flow.Subscription() {
                 @Override
                 public void request(long n) {
-                    if (n > 0) {
-                        demand.accumulateAndGet(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
-                        wakeUp();
-                    }
+                    // the channel carries nothing: records go to its producer
                 }
 
                 @Override
@@ -121,31 +133,31 @@ public class UplinkDispatcher {
     }
 
     private void readLoop() {
-        // forwarding decisions need the cluster's subscriptions: entries replayed after a restart wait for them
-        while (running && !forwarding.ready().toCompletableFuture().isDone()) {
+        // forwarding decisions need the cluster's subscriptions: entries replayed after a restart wait for them;
+        // the connector registers the channel's producer once the channel is wired
+        while (running && (!forwarding.ready().toCompletableFuture().isDone() || (producer = uplinkProducer()) == null)) {
             LockSupport.parkNanos(10_000_000L);
         }
         List<Outbound> batch = List.of();
         int next = 0;
         while (running) {
             try {
-                if (demand.get() > 0) {
-                    Outbound retry = retries.peek();
-                    if (retry != null && retry.notBefore - System.nanoTime() <= 0) {
-                        retries.poll();
-                        emit(retry);
-                        continue;
-                    }
-                    if (next < batch.size()) {
-                        emit(batch.get(next++));
-                        continue;
-                    }
-                    JournalEntry entry = journal.read();
-                    if (entry != null) {
-                        batch = expand(entry);
-                        next = 0;
-                        continue;
-                    }
+                // emit waits while IN_FLIGHT records are with the producer
+                Outbound retry = retries.peek();
+                if (retry != null && retry.notBefore - System.nanoTime() <= 0) {
+                    retries.poll();
+                    emit(retry);
+                    continue;
+                }
+                if (next < batch.size()) {
+                    emit(batch.get(next++));
+                    continue;
+                }
+                JournalEntry entry = journal.read();
+                if (entry != null) {
+                    batch = expand(entry);
+                    next = 0;
+                    continue;
                 }
                 LockSupport.parkNanos(retries.isEmpty() ? 50_000_000L : 10_000_000L);
             } catch (RuntimeException e) {
@@ -198,11 +210,31 @@ public class UplinkDispatcher {
                 return;
             }
         }
-        demand.decrementAndGet();
-        subscriber.onNext(message(out));
+        inFlight.acquireUninterruptibly();
+        long sentAt = System.nanoTime();
+        try {
+            producer.send(producerRecord(out), (metadata, failure) -> {
+                inFlight.release();
+                if (failure != null) {
+                    failed(out, failure);
+                    return;
+                }
+                metrics.kafkaSend(System.nanoTime() - sentAt);
+                if (out.internal) {
+                    forwarding.sent(out.record);
+                } else {
+                    metrics.uplink(out.record.route().name(), out.error == null ? "sent" : "dead-lettered");
+                }
+                done(out);
+            });
+        } catch (RuntimeException e) {
+            // refused before it was queued (serialization, a record too large, the producer closed): no callback comes
+            inFlight.release();
+            failed(out, e);
+        }
     }
 
-    private Message<byte[]> message(Outbound out) {
+    private static ProducerRecord<String, byte[]> producerRecord(Outbound out) {
         RecordHeaders headers = new RecordHeaders();
         for (UplinkRecord.Header header : out.record.headers()) {
             headers.add(header.name(), header.value());
@@ -211,24 +243,16 @@ public class UplinkDispatcher {
             headers.add(HEADER_ERROR, out.error.getBytes(StandardCharsets.UTF_8));
             headers.add(HEADER_ORIGINAL_TOPIC, out.record.kafkaTopic().getBytes(StandardCharsets.UTF_8));
         }
-        OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String> builder()
-                .withTopic(out.topic).withKey(out.record.key()).withHeaders(headers).build();
-        long sentAt = System.nanoTime();
-        return Message.of(out.record.value(), Metadata.of(metadata),
-                () -> {
-                    metrics.kafkaSend(System.nanoTime() - sentAt);
-                    if (out.internal) {
-                        forwarding.sent(out.record);
-                    } else {
-                        metrics.uplink(out.record.route().name(), out.error == null ? "sent" : "dead-lettered");
-                    }
-                    done(out);
-                    return CompletableFuture.completedFuture(null);
-                },
-                failure -> {
-                    failed(out, failure);
-                    return CompletableFuture.completedFuture(null);
-                });
+        return new ProducerRecord<>(out.topic, null, out.record.key(), out.record.value(), headers);
+    }
+
+    /** The producer the connector made for the {@code uplink} channel; null until the channel is wired. */
+    private Producer<String, byte[]> uplinkProducer() {
+        if (!subscribed) {
+            return null;
+        }
+        io.smallrye.reactive.messaging.kafka.KafkaProducer<String, byte[]> channel = kafkaClients.getProducer("uplink");
+        return channel == null ? null : channel.unwrap();
     }
 
     private void done(Outbound out) {
@@ -309,7 +333,7 @@ public class UplinkDispatcher {
      */
     void drain(@Observes @Priority(DRAIN_PRIORITY) ShutdownEvent event) {
         long pending = journal.pending();
-        if (subscriber != null) {
+        if (subscribed) {
             BridgeLog.LOG.draining(pending, drainTimeout.toString());
             long start = System.nanoTime();
             long deadline = start + drainTimeout.toNanos();
