@@ -55,7 +55,7 @@ public final class BridgeBenchmark {
     static final Duration PHASE = Duration.ofMinutes(2);
     /**
      * {@code -Dbench.phases=latency,connections}: only those (ready, uplink, latency, downlink, profile, connections,
-     * cluster, baselines).
+     * cluster, baselines; downlink-profile: the downlink phase with a profile of its throughput run, not by default).
      */
     private static final java.util.Set<String> PHASES = java.util.Set.of(System.getProperty("bench.phases",
             "ready,uplink,latency,downlink,profile,connections,cluster,baselines").split(","));
@@ -95,7 +95,7 @@ public final class BridgeBenchmark {
             }
             double[] bridgeUplink = null;
             if (PHASES.contains("uplink") || PHASES.contains("latency") || PHASES.contains("downlink")
-                    || PHASES.contains("profile")) {
+                    || PHASES.contains("downlink-profile") || PHASES.contains("profile")) {
             try (BridgeProcess bridge = bridge(kafka, "bridge")) {
                 bridge.start();
                 if (PHASES.contains("uplink")) {
@@ -104,8 +104,8 @@ public final class BridgeBenchmark {
                 if (PHASES.contains("latency")) {
                     uplinkLatency(bridge, kafka);
                 }
-                if (PHASES.contains("downlink")) {
-                    downlink(bridge, kafka);
+                if (PHASES.contains("downlink") || PHASES.contains("downlink-profile")) {
+                    downlink(bridge, kafka, PHASES.contains("downlink-profile"));
                 }
                 if (PHASES.contains("profile")) {
                     profile(bridge, kafka);
@@ -325,7 +325,8 @@ public final class BridgeBenchmark {
 
     // ---------------------------------------------------------------------------------------------- downlink
 
-    private void downlink(BridgeProcess bridge, KafkaProcess kafka) throws Exception {
+    /** With {@code profile}, Java Flight Recorder runs on the bridge during the throughput run (notes: where CPU went). */
+    private void downlink(BridgeProcess bridge, KafkaProcess kafka, boolean profile) throws Exception {
         int subscribers = 4;
         List<Mqtt3AsyncClient> clients = clients(bridge.mqttPort(), "down", subscribers);
         int perSubscriber = THROUGHPUT_MESSAGES / 2 / subscribers;
@@ -336,9 +337,14 @@ public final class BridgeBenchmark {
         for (int s = 0; s < subscribers; s++) {
             subscribe(clients.get(s), "down/sub" + s, MqttQos.AT_LEAST_ONCE, payload -> current[0].add(payload));
         }
+        Path recording = dir.resolve("downlink.jfr");
+        if (profile) {
+            jfr(bridge, "JFR.start", "name=downlink", "settings=profile");
+        }
         try (KafkaProducer<String, byte[]> producer = producer(kafka, "5")) {
             // warm-up, then throughput: records as fast as the producer sends them
             long deadline = System.nanoTime() + PHASE.toNanos();
+            long cpuBefore = cpuMillis(bridge.pid());
             long started = System.nanoTime();
             for (int seq = 0; seq < perSubscriber; seq++) {
                 for (int s = 0; s < subscribers; s++) {
@@ -348,8 +354,19 @@ public final class BridgeBenchmark {
             producer.flush();
             boolean all = throughput.await((long) subscribers * perSubscriber, 20_000, deadline);
             double perSecond = throughput.distinct() / ((throughput.lastAt() - started) / 1e9);
+            long cpu = cpuMillis(bridge.pid()) - cpuBefore;
             row("downlink Kafka → MQTT, QoS 1, " + subscribers + " subscribed devices" + (all ? " (none lost)" : " (**"
                     + ((long) subscribers * perSubscriber - throughput.distinct()) + " missing**)"), rate(perSecond), "", null);
+            // what the bridge spent, whatever else ran on the machine meanwhile
+            row("downlink bridge CPU time per record (user + system, whole process)",
+                    String.format(Locale.ROOT, "%.1f µs", cpu * 1000.0 / Math.max(1, throughput.distinct())), "", null);
+        }
+        if (profile) {
+            jfr(bridge, "JFR.stop", "name=downlink", "filename=" + recording.toAbsolutePath());
+            notes.add("Profile of the bridge during the QoS 1 downlink throughput run (" + recording + "):");
+            notes.add("");
+            notes.addAll(JfrTop.summary(recording, 15));
+            notes.add("");
         }
         current[0] = latency;
         try (KafkaProducer<String, byte[]> producer = producer(kafka, "0")) {
@@ -408,6 +425,14 @@ public final class BridgeBenchmark {
         TimeUnit.SECONDS.sleep(2);
     }
 
+    /** CPU time (user + system) of a process so far, from /proc (clock ticks of 10 ms). */
+    private static long cpuMillis(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        // fields after the command name (which may hold spaces) in parentheses: utime and stime are the 12th and 13th
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10;
+    }
+
     private static long rssKiB(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             if (line.startsWith("VmRSS:")) {
@@ -426,6 +451,14 @@ public final class BridgeBenchmark {
     }
 
     // ---------------------------------------------------------------------------------------------- profile
+
+    /** Runs a JFR diagnostic command ({@code jcmd <pid> ...}) on the bridge. */
+    private void jfr(BridgeProcess bridge, String... command) throws Exception {
+        List<String> line = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(bridge.pid())));
+        line.addAll(List.of(command));
+        Processes.run(line, dir, Duration.ofSeconds(60));
+    }
 
     /** A QoS 1 uplink burst with Java Flight Recorder on the bridge; prints where its CPU time went. */
     private void profile(BridgeProcess bridge, KafkaProcess kafka) throws Exception {
