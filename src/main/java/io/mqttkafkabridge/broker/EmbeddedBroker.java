@@ -69,6 +69,7 @@ public class EmbeddedBroker {
     private volatile Server server;
     private volatile int port;
     private volatile SessionLoops loops;
+    private volatile SessionQueues sessionQueues;
     private volatile RetainedStore retained;
     private volatile SessionTransfer transfer;
     private final java.util.Set<String> heldElsewhere = new java.util.HashSet<>();
@@ -159,6 +160,7 @@ public class EmbeddedBroker {
             SessionLoops sessionLoops = SessionLoops.install(moquette, config.sessionLoopStallTimeout().toMillis(), registry);
             loops = sessionLoops;
             SessionQueues sessionQueues = SessionQueues.install(moquette, sessionLoops, config.maxQueuedMessages(), registry);
+            this.sessionQueues = sessionQueues;
             RetainedStore retainedStore = RetainedStore.install(moquette);
             SessionExpiries expiries = SessionExpiries.install(moquette, config.sessionExpiry()
                     .map(expiry -> (int) Math.min(SessionExpiries.NEVER, expiry.toSeconds())).orElse(SessionExpiries.NEVER),
@@ -341,6 +343,22 @@ public class EmbeddedBroker {
     /** The WebSocket port, or -1 when the WebSocket listener is off. */
     public int websocketPort() {
         return config.websocketPort();
+    }
+
+    /**
+     * True while some session loop has less than half of its command queue free (what pauses MQTT publishers,
+     * {@link FlowControl}): a caller of {@link #publish} that can wait should, until {@link #caughtUp()}, or Moquette
+     * drops the commands of what it publishes once a queue is full.
+     */
+    public boolean behind() {
+        SessionQueues queues = sessionQueues;
+        return queues != null && queues.congested();
+    }
+
+    /** True once every session loop has three quarters of its command queue free again (or the broker stopped). */
+    public boolean caughtUp() {
+        SessionQueues queues = sessionQueues;
+        return queues == null || server == null || !queues.stillCongested();
     }
 
     /** Completes once the broker accepts connections and {@link #publish} works. */

@@ -130,6 +130,65 @@ public class BridgeMetrics {
         downlinkStats(route).countMatch();
     }
 
+    /**
+     * The downlink meters of one route, to keep and count on per record without a look-up by name each time:
+     * the same series and route statistics as {@link #downlink}, {@link #downlinkMatched} and {@link #downlinkError}.
+     */
+    public DownlinkCounters downlinkCounters(String route) {
+        return new DownlinkCounters(route, downlinkStats(route));
+    }
+
+    /** One downlink route's meters; its counters are registered on first use, as {@link #downlink} does. */
+    public final class DownlinkCounters {
+        private final String route;
+        private final RouteStats stats;
+        private volatile Counter published;
+        private volatile Counter dropped;
+        private volatile Counter failed;
+
+        private DownlinkCounters(String route, RouteStats stats) {
+            this.route = route;
+            this.stats = stats;
+        }
+
+        public void matched() {
+            stats.countMatch();
+        }
+
+        public void published() {
+            Counter c = published;
+            if (c == null) {
+                published = c = downlinkCounter("published");
+            }
+            c.increment();
+            stats.outcome("published");
+        }
+
+        public void dropped(String reason) {
+            Counter c = dropped;
+            if (c == null) {
+                dropped = c = downlinkCounter("dropped");
+            }
+            c.increment();
+            stats.outcome("dropped");
+            stats.error(reason);
+        }
+
+        public void failed(String error) {
+            Counter c = failed;
+            if (c == null) {
+                failed = c = downlinkCounter("failed");
+            }
+            c.increment();
+            stats.outcome("failed");
+            stats.error(error);
+        }
+
+        private Counter downlinkCounter(String outcome) {
+            return counter(DOWNLINK_MESSAGES, "Kafka records of downlink routes, by outcome", route, outcome);
+        }
+    }
+
     public void uplinkError(String route, String message) {
         uplinkStats(route).error(message);
     }
