@@ -116,29 +116,22 @@ public class BridgeMetrics {
         uplinkStats(route).outcome(outcome);
     }
 
-    public void downlink(String route, String outcome) {
-        counter(DOWNLINK_MESSAGES, "Kafka records of downlink routes, by outcome", route, outcome).increment();
-        downlinkStats(route).outcome(outcome);
-    }
 
     /** A publication (uplink) or a Kafka record (downlink) matched the route. */
     public void uplinkMatched(String route) {
         uplinkStats(route).countMatch();
     }
 
-    public void downlinkMatched(String route) {
-        downlinkStats(route).countMatch();
-    }
 
     /**
      * The downlink meters of one route, to keep and count on per record without a look-up by name each time:
-     * the same series and route statistics as {@link #downlink}, {@link #downlinkMatched} and {@link #downlinkError}.
+     * {@code bridge_downlink_messages_total{route,outcome}} and the route's statistics.
      */
     public DownlinkCounters downlinkCounters(String route) {
         return new DownlinkCounters(route, downlinkStats(route));
     }
 
-    /** One downlink route's meters; its counters are registered on first use, as {@link #downlink} does. */
+    /** One downlink route's meters; its counters are registered on first use. */
     public final class DownlinkCounters {
         private final String route;
         private final RouteStats stats;
@@ -193,9 +186,6 @@ public class BridgeMetrics {
         uplinkStats(route).error(message);
     }
 
-    public void downlinkError(String route, String message) {
-        downlinkStats(route).error(message);
-    }
 
     public RouteStats uplinkStats(String route) {
         return uplinkStats.computeIfAbsent(route, r -> new RouteStats());
