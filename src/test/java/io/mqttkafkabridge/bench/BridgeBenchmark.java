@@ -591,20 +591,43 @@ public final class BridgeBenchmark {
 
     // ---------------------------------------------------------------------------------------------- profile
 
-    /** A QoS 1 uplink burst with Java Flight Recorder on the bridge; prints where its CPU time went. */
+    /**
+     * A QoS 1 uplink burst, then a QoS 1 downlink run, each with Java Flight Recorder on the bridge; the notes get where
+     * its CPU time went, by thread and by frame.
+     */
     private void profile(BridgeProcess bridge, KafkaProcess kafka) throws Exception {
-        Path recording = dir.resolve("uplink.jfr");
-        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-        String pid = Long.toString(bridge.pid());
-        Processes.run(List.of(jcmd, pid, "JFR.start", "name=bench", "settings=profile"), dir, Duration.ofSeconds(30));
         List<Mqtt3AsyncClient> publishers = clients(bridge.mqttPort(), "prof", PUBLISHERS);
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka)) {
-            uplinkBurst(publishers, p -> "load/prof" + p + "/data", THROUGHPUT_MESSAGES / PUBLISHERS, MqttQos.AT_LEAST_ONCE, consumer);
+            IntFunction<String> topic = p -> "load/prof" + p + "/data";
+            int perPublisher = THROUGHPUT_MESSAGES / PUBLISHERS;
+            uplinkBurst(publishers, topic, perPublisher, MqttQos.AT_LEAST_ONCE, consumer); // warm-up
+            recorded(bridge, "uplink", "a QoS 1 uplink burst",
+                    () -> uplinkBurst(publishers, topic, perPublisher, MqttQos.AT_LEAST_ONCE, consumer));
+        } finally {
+            disconnect(publishers);
         }
-        disconnect(publishers);
-        Processes.run(List.of(jcmd, pid, "JFR.stop", "name=bench", "filename=" + recording.toAbsolutePath()), dir,
+        Downlink downlink = new Downlink(bridge, kafka);
+        try {
+            downlink.run(); // warm-up
+            recorded(bridge, "downlink", "a QoS 1 downlink run", downlink::run);
+        } finally {
+            downlink.close();
+        }
+    }
+
+    private interface Run {
+        double run() throws Exception;
+    }
+
+    private void recorded(BridgeProcess bridge, String name, String what, Run run) throws Exception {
+        Path recording = dir.resolve(name + ".jfr");
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        String pid = Long.toString(bridge.pid());
+        Processes.run(List.of(jcmd, pid, "JFR.start", "name=" + name, "settings=profile"), dir, Duration.ofSeconds(30));
+        double rate = run.run();
+        Processes.run(List.of(jcmd, pid, "JFR.stop", "name=" + name, "filename=" + recording.toAbsolutePath()), dir,
                 Duration.ofSeconds(60));
-        notes.add("Profile of the bridge during a QoS 1 uplink burst (" + recording + "):");
+        notes.add("Profile of the bridge during " + what + " (" + rate(rate) + " with the recorder on; " + recording + "):");
         notes.add("");
         notes.addAll(JfrTop.summary(recording, 15));
         notes.add("");
