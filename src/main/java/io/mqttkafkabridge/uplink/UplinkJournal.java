@@ -36,13 +36,7 @@ public class UplinkJournal {
     private final Counter lost;
     private volatile Runnable onAppend = () -> {
     };
-    private final long maxBacklog;
-    private final Counter paced;
-    private volatile boolean pacing;
-    private volatile long pacedSince;
-    private volatile long noPacingUntil;
-    private volatile long lastCommitted = -1;
-    private volatile long committedMovedAt;
+    private final IntakePacer pacer;
     private volatile long lastPacingLog;
 
     UplinkJournal(BridgeConfig config, MeterRegistry registry) {
@@ -55,10 +49,18 @@ public class UplinkJournal {
             throw new UncheckedIOException("Cannot open the uplink journal in " + dir + " (bridge.journal.path)", e);
         }
         margin = config.broker().maxMessageSize() + 1024L;
-        maxBacklog = config.journal().maxBacklog();
-        paced = Counter.builder(BridgeMetrics.JOURNAL_PACED)
+        long maxBacklog = config.journal().maxBacklog();
+        Counter paced = Counter.builder(BridgeMetrics.JOURNAL_PACED)
                 .description("Times the broker paused reading from publishing connections for the journal's backlog")
                 .register(registry);
+        pacer = new IntakePacer(maxBacklog, journal::pending, journal::committed, System::nanoTime, pending -> {
+            paced.increment();
+            long now = System.nanoTime();
+            if (lastPacingLog == 0 || now - lastPacingLog > TimeUnit.MINUTES.toNanos(1)) {
+                lastPacingLog = now;
+                BridgeLog.LOG.journalPacing(pending, maxBacklog);
+            }
+        });
         refused = Counter.builder(BridgeMetrics.JOURNAL_REFUSED)
                 .description("Publishes refused (no PUBACK) because the uplink journal was full").register(registry);
         lost = Counter.builder(BridgeMetrics.JOURNAL_LOST)
@@ -111,62 +113,11 @@ public class UplinkJournal {
     }
 
     /**
-     * Whether the broker should stop reading from publishing connections for now: the backlog is above
-     * {@code bridge.journal.max-backlog} while Kafka is taking records. Under overload, reading, decoding and
-     * acknowledging publishes would otherwise take the CPU the journal reader and the Kafka producer need, and Kafka
-     * would get a fraction of what it takes when publishers are paced. The pause lasts until the backlog has halved;
-     * it never lasts more than {@link #MAX_PAUSE_NANOS}, and is followed by as long without one, so devices are never
-     * stalled for long (keep-alive) and a slow Kafka still lets the journal absorb what it cannot take. While Kafka
-     * takes nothing (an outage) there is no pause: the journal absorbs, until it is full. Called on the connections'
-     * event loops for every publish; cheap while the backlog is below the mark.
+     * Whether the broker should stop reading from publishing connections for now ({@link IntakePacer}). Called on
+     * the connections' event loops for every publish; cheap while the backlog is below the mark.
      */
     public boolean intakePaced() {
-        if (maxBacklog <= 0) {
-            return false;
-        }
-        long pending = journal.pending();
-        if (!pacing && (pending <= maxBacklog || System.nanoTime() - noPacingUntil < 0)) {
-            return false;
-        }
-        return pacing(pending);
-    }
-
-    static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
-
-    private synchronized boolean pacing(long pending) {
-        long now = System.nanoTime();
-        boolean kafkaTaking = kafkaTaking(now);
-        if (pacing) {
-            if (pending <= maxBacklog / 2 || !kafkaTaking) {
-                pacing = false;
-            } else if (now - pacedSince > MAX_PAUSE_NANOS) {
-                pacing = false;
-                noPacingUntil = now + (now - pacedSince);
-            }
-            return pacing;
-        }
-        if (pending <= maxBacklog || !kafkaTaking || now - noPacingUntil < 0) {
-            return false;
-        }
-        pacing = true;
-        pacedSince = now;
-        paced.increment();
-        if (now - lastPacingLog > TimeUnit.MINUTES.toNanos(1) || lastPacingLog == 0) {
-            lastPacingLog = now;
-            BridgeLog.LOG.journalPacing(pending, maxBacklog);
-        }
-        return true;
-    }
-
-    /** Kafka acknowledged journal entries within the last second. */
-    private boolean kafkaTaking(long now) {
-        long committed = journal.committed();
-        if (committed != lastCommitted) {
-            lastCommitted = committed;
-            committedMovedAt = now;
-            return true;
-        }
-        return now - committedMovedAt < TimeUnit.SECONDS.toNanos(1);
+        return pacer.paused();
     }
 
     /** True while publishes are being refused for lack of space. */
