@@ -34,6 +34,8 @@ final class FlowControl {
         void read(ChannelHandlerContext ctx, Object msg) throws Exception;
     }
 
+    /** How often a connection paused for the uplink's backlog looks whether it may read again. */
+    private static final long UPLINK_LOOK_MILLIS = 5;
     private static final AttributeKey<Object> MOQUETTE_CONNECTION = AttributeKey.valueOf("connection");
     private static final Field MOQUETTE_CONNECTED = moquetteConnectedField();
 
@@ -74,7 +76,7 @@ final class FlowControl {
                     // (its handler would throw on a PUBACK without one)
                     ctx.close();
                     return false;
-                }));
+                }, 1));
     }
 
     /** A PUBLISH is about to go to Moquette: pause reading first while the session loops or the uplink are behind. */
@@ -85,8 +87,11 @@ final class FlowControl {
             if (congested) {
                 paused.increment();
             }
+            // the session loops catch up within milliseconds; the journal's backlog halves within a few hundred
+            long interval = congested ? 1 : UPLINK_LOOK_MILLIS;
             ctx.executor().schedule(() -> releaseWhenDone(ctx, connection, reader,
-                    () -> sessionQueues.stillCongested() || uplinkBehind.getAsBoolean(), () -> true), 1, TimeUnit.MILLISECONDS);
+                    () -> sessionQueues.stillCongested() || uplinkBehind.getAsBoolean(), () -> true, interval), interval,
+                    TimeUnit.MILLISECONDS);
         }
     }
 
@@ -109,13 +114,14 @@ final class FlowControl {
     }
 
     /**
-     * Checks {@code waiting} every millisecond on the connection's event loop; once it is false (or the connection has
-     * closed), releases what was held if {@code mayRelease} agrees, and drops it otherwise.
+     * Checks {@code waiting} every {@code intervalMillis} on the connection's event loop; once it is false (or the
+     * connection has closed), releases what was held if {@code mayRelease} agrees, and drops it otherwise.
      */
     private void releaseWhenDone(ChannelHandlerContext ctx, GateConnection connection, Reader reader, BooleanSupplier waiting,
-            BooleanSupplier mayRelease) {
+            BooleanSupplier mayRelease, long intervalMillis) {
         if (ctx.channel().isActive() && waiting.getAsBoolean()) {
-            ctx.executor().schedule(() -> releaseWhenDone(ctx, connection, reader, waiting, mayRelease), 1, TimeUnit.MILLISECONDS);
+            ctx.executor().schedule(() -> releaseWhenDone(ctx, connection, reader, waiting, mayRelease, intervalMillis),
+                    intervalMillis, TimeUnit.MILLISECONDS);
             return;
         }
         if (ctx.channel().isActive() && !mayRelease.getAsBoolean()) {

@@ -29,11 +29,11 @@ final class IntakePacer {
     private final LongSupplier clock;
     private final LongConsumer onPause;
     private volatile boolean pausing;
-    private long pausedSince;
+    private volatile long pausedSince;
     private volatile long noPauseUntil;
     private volatile boolean noPauseWindow;
-    private long lastCommitted = -1;
-    private long committedMovedAt;
+    private volatile long lastCommitted = -1;
+    private volatile long committedMovedAt;
 
     /**
      * @param maxBacklog entries waiting for Kafka above which intake pauses; 0: never
@@ -55,8 +55,16 @@ final class IntakePacer {
             return false;
         }
         long backlog = pending.getAsLong();
-        if (!pausing && (backlog <= maxBacklog || noPauseWindow && clock.getAsLong() - noPauseUntil < 0)) {
-            return false;
+        if (!pausing) {
+            if (backlog <= maxBacklog || noPauseWindow && clock.getAsLong() - noPauseUntil < 0) {
+                return false;
+            }
+        } else if (backlog > maxBacklog / 2) {
+            // the paused connections look every few milliseconds: no lock while nothing changes
+            long now = clock.getAsLong();
+            if (now - pausedSince <= MAX_PAUSE_NANOS && committed.getAsLong() != lastCommitted) {
+                return true;
+            }
         }
         return decide(backlog);
     }

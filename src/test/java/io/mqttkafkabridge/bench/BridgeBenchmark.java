@@ -102,10 +102,8 @@ public final class BridgeBenchmark {
             if (PHASES.contains("ready")) {
                 readiness(kafka);
             }
-            if (java.util.stream.Stream.of("throughput", "overload", "latency", "routes", "fanout", "profile")
-                    .anyMatch(PHASES::contains)) {
+            if (java.util.stream.Stream.of("throughput", "overload", "latency", "routes", "profile").anyMatch(PHASES::contains)) {
                 try (BridgeProcess bridge = bridge(kafka, "bridge")) {
-                    ScaleBenchmark.fanoutRoutes(bridge);
                     bridge.start();
                     if (PHASES.contains("throughput")) {
                         throughput(bridge, kafka);
@@ -119,12 +117,18 @@ public final class BridgeBenchmark {
                     if (PHASES.contains("routes")) {
                         routes(bridge, kafka);
                     }
-                    if (PHASES.contains("fanout")) {
-                        fanout(bridge, kafka);
-                    }
                     if (PHASES.contains("profile")) {
                         profile(bridge, kafka);
                     }
+                }
+            }
+            if (PHASES.contains("fanout")) {
+                // a bridge of its own, as for the connections: in one run of the suite, the bridge that had carried the
+                // phases before delivered nothing to the fan-out's devices (not understood yet; see the README)
+                try (BridgeProcess bridge = bridge(kafka, "fanout")) {
+                    ScaleBenchmark.fanoutRoutes(bridge);
+                    bridge.start();
+                    fanout(bridge, kafka);
                 }
             }
             if (PHASES.contains("connections")) {
