@@ -117,7 +117,7 @@ public class BridgeMetrics {
     }
 
 
-    /** A publication (uplink) or a Kafka record (downlink) matched the route. */
+    /** A publication matched the uplink route. */
     public void uplinkMatched(String route) {
         uplinkStats(route).countMatch();
     }
