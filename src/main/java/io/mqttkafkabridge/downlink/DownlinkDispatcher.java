@@ -1,11 +1,11 @@
 package io.mqttkafkabridge.downlink;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -45,8 +45,8 @@ public class DownlinkDispatcher {
     private final RouteTable routes;
     private final EmbeddedBroker broker;
     private final BridgeMetrics metrics;
-    /** By route name; every route is known at start-up. */
-    private final Map<String, BridgeMetrics.DownlinkCounters> counters = new HashMap<>();
+    /** By route name. */
+    private final Map<String, BridgeMetrics.DownlinkCounters> counters = new ConcurrentHashMap<>();
 
     DownlinkDispatcher(RouteTable routes, EmbeddedBroker broker, BridgeMetrics metrics) {
         this.routes = routes;
@@ -128,8 +128,7 @@ public class DownlinkDispatcher {
     }
 
     private BridgeMetrics.DownlinkCounters counters(DownlinkRoute route) {
-        BridgeMetrics.DownlinkCounters known = counters.get(route.name());
-        return known != null ? known : metrics.downlinkCounters(route.name());
+        return counters.computeIfAbsent(route.name(), metrics::downlinkCounters);
     }
 
     /**

@@ -246,11 +246,8 @@ public class UplinkDispatcher {
         return new ProducerRecord<>(out.topic, null, out.record.key(), out.record.value(), headers);
     }
 
-    /** The producer the connector made for the {@code uplink} channel; null until the channel is wired. */
+    /** The producer the connector made for the {@code uplink} channel; null until the connector has registered it. */
     private Producer<String, byte[]> uplinkProducer() {
-        if (!subscribed) {
-            return null;
-        }
         io.smallrye.reactive.messaging.kafka.KafkaProducer<String, byte[]> channel = kafkaClients.getProducer("uplink");
         return channel == null ? null : channel.unwrap();
     }

@@ -576,6 +576,11 @@ public final class BridgeBenchmark {
         TimeUnit.SECONDS.sleep(2);
     }
 
+    /** The JDK's {@code jcmd}, for JFR and full collections on the bridge. */
+    static String jcmd() {
+        return Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    }
+
     private static long rssKiB(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             if (line.startsWith("VmRSS:")) {
@@ -625,7 +630,7 @@ public final class BridgeBenchmark {
 
     private void recorded(BridgeProcess bridge, String name, String what, Run run) throws Exception {
         Path recording = dir.resolve(name + ".jfr");
-        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        String jcmd = jcmd();
         String pid = Long.toString(bridge.pid());
         Processes.run(List.of(jcmd, pid, "JFR.start", "name=" + name, "settings=profile"), dir, Duration.ofSeconds(30));
         double rate = run.run();
@@ -792,11 +797,11 @@ public final class BridgeBenchmark {
                         + Processes.tail(routed.logFile()));
             }
             double heapRoutes = ScaleBenchmark.heapAfterGc(routed);
-            double rssRoutes = ScaleBenchmark.rssMiB(routed);
+            double rssRoutes = rssKiB(routed.pid()) / 1024.0;
             List<Mqtt3AsyncClient> devices = scale.subscribedDevices(routed.mqttPort());
             try {
                 double heapAll = ScaleBenchmark.heapAfterGc(routed);
-                double rssAll = ScaleBenchmark.rssMiB(routed);
+                double rssAll = rssKiB(routed.pid()) / 1024.0;
                 row(String.format(Locale.ROOT, "heap after a full GC: one route / %,d routes / and %,d devices holding %,d "
                         + "subscriptions (RSS with routes / with all)", ScaleBenchmark.ROUTES, ScaleBenchmark.DEVICES, subscriptions),
                         String.format(Locale.ROOT, "%.1f / %.1f / %.1f MiB (%.0f / %.0f MiB)", heapOne, heapRoutes, heapAll, rssRoutes,

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -228,19 +227,9 @@ final class ScaleBenchmark {
 
     /** Heap used after a full collection, in MiB, read from the bridge's own meter. */
     static double heapAfterGc(BridgeProcess bridge) throws Exception {
-        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-        Processes.run(List.of(jcmd, Long.toString(bridge.pid()), "GC.run"), Path.of("."), Duration.ofSeconds(60));
+        Processes.run(List.of(BridgeBenchmark.jcmd(), Long.toString(bridge.pid()), "GC.run"), Path.of("."), Duration.ofSeconds(60));
         TimeUnit.SECONDS.sleep(1);
         return bridge.metric("jvm_memory_used_bytes{area=\"heap\"") / 1024 / 1024;
-    }
-
-    static double rssMiB(BridgeProcess bridge) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(bridge.pid()), "status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-            }
-        }
-        return Double.NaN;
     }
 
     /** Uplink QoS 1 burst ({@link BridgeBenchmark#uplinkBurst}) with a warm-up of the same size; msg/s. */
