@@ -231,6 +231,30 @@ class PersistentSessionTest {
 
         /** The body of the next packet, which must be of the given type (flags ignored). */
         static byte[] read(java.net.Socket socket, int type) throws java.io.IOException {
+            Packet packet = next(socket);
+            assertThat(packet.header() & 0xF0).as("packet type").isEqualTo(type);
+            return packet.body();
+        }
+
+        /** A packet as it came off the wire: its first byte (type and flags) and its body. */
+        record Packet(int header, byte[] body) {
+            int type() {
+                return header & 0xF0;
+            }
+
+            int packetId() {
+                return (body[0] & 0xFF) << 8 | body[1] & 0xFF;
+            }
+
+            /** A PUBLISH's packet id (QoS 1 or 2). */
+            int publishPacketId() {
+                int topicLength = (body[0] & 0xFF) << 8 | body[1] & 0xFF;
+                return (body[2 + topicLength] & 0xFF) << 8 | body[3 + topicLength] & 0xFF;
+            }
+        }
+
+        /** The next packet, whatever its type. */
+        static Packet next(java.net.Socket socket) throws java.io.IOException {
             java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
             int header = in.readUnsignedByte();
             int length = 0;
@@ -240,8 +264,15 @@ class PersistentSessionTest {
             }
             byte[] body = new byte[length];
             in.readFully(body);
-            assertThat(header & 0xF0).as("packet type").isEqualTo(type);
-            return body;
+            return new Packet(header, body);
+        }
+
+        /** UNSUBSCRIBE from one filter. */
+        static byte[] unsubscribePacket(int packetId, String filter) {
+            java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+            body.writeBytes(new byte[] {(byte) (packetId >> 8), (byte) packetId});
+            PacketFuzzer.string(body, filter);
+            return PacketFuzzer.packet(0xA2, body.toByteArray());
         }
     }
 }
