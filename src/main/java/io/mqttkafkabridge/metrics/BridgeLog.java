@@ -74,6 +74,17 @@ public interface BridgeLog extends BasicLogger {
     @Message(id = 201, value = "Downlink record %s-%d@%d could not be handed to the MQTT broker by route '%s'")
     void downlinkPublishFailed(String kafkaTopic, int partition, long offset, String route, @Cause Throwable cause);
 
+    @LogMessage(level = ERROR)
+    @Message(id = 202, value = "The downlink's consumer group '%s' is shared with another consumer: this replica reads %d of the "
+            + "%d partitions of its Kafka topics; records of %s go to the other member, and devices on this replica miss them. "
+            + "Every replica needs a consumer group of its own (bridge.downlink.group-id; by default one per host name, so "
+            + "two bridges on one host need one each)")
+    void downlinkGroupShared(String group, int assigned, int total, String missing);
+
+    @LogMessage(level = INFO)
+    @Message(id = 203, value = "The downlink's consumer group '%s' is this replica's own again: it reads all %d partitions")
+    void downlinkGroupOwn(String group, int total);
+
     @LogMessage(level = INFO)
     @Message(id = 300, value = "Uplink journal in %s: %d entries to send from #%d, %d of %d bytes used, fsync %s")
     void journalOpened(String dir, long pending, long committed, long bytes, long maxBytes, String fsync);

@@ -51,6 +51,8 @@ public class BridgeMetrics {
     public static final String MQTT_DELIVERY_DENIED = "mqtt.delivery.denied";
     /** {@code bridge_downlink_lag{topic,partition}}: records of a downlink partition not yet read. */
     public static final String DOWNLINK_LAG = "bridge.downlink.lag";
+    /** Gauge: partitions of the downlink's topics that the consumer group gives to another member. */
+    public static final String DOWNLINK_PARTITIONS_ELSEWHERE = "bridge.downlink.partitions.elsewhere";
     /** Gauge: live replicas of the cluster (this one included). */
     public static final String CLUSTER_NODES = "bridge.cluster.nodes";
     /** Counter: publishes forwarded to other replicas. */

@@ -159,6 +159,9 @@ final class ScaleBenchmark {
         long sentAt = System.nanoTime();
         sender.send(qos, single);
         deliveries.await(single, single + 1, DEVICES);
+        if (deliveries.delivered(single, single + 1) == 0) {
+            throw new IllegalStateException("fan-out QoS " + qos + ": not one of " + DEVICES + " devices received message " + single);
+        }
         double lastDevice = (deliveries.lastAt(single, single + 1) - sentAt) / 1e6;
         long missing = DEVICES - deliveries.delivered(single, single + 1);
         int from = nextSeq;
@@ -170,6 +173,9 @@ final class ScaleBenchmark {
         long expected = (long) DEVICES * FANOUT_BURST;
         deliveries.await(from, nextSeq, expected);
         long delivered = deliveries.delivered(from, nextSeq);
+        if (delivered == 0) {
+            throw new IllegalStateException("fan-out QoS " + qos + ": not one of " + expected + " deliveries arrived");
+        }
         double perSecond = delivered / ((deliveries.lastAt(from, nextSeq) - started) / 1e9);
         return new Fanout(lastDevice, perSecond, missing + expected - delivered);
     }

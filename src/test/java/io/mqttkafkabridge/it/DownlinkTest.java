@@ -130,4 +130,62 @@ public class DownlinkTest {
         List<ConsumerRecord<String, byte[]>> audit = KafkaTopics.readUntil("it-audit", rs -> false, Duration.ofSeconds(1));
         assertThat(audit).noneMatch(r -> ("devices/" + deviceId + "/commands").equals(header(r, "mqtt.topic")));
     }
+
+    @Test
+    void a_second_consumer_in_the_replicas_group_is_reported_until_it_leaves() throws Exception {
+        // every replica must read every partition of its downlink topics; a second consumer in its group (another
+        // bridge on the same host with the default group) takes some away, silently as far as Kafka is concerned
+        String group = org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getValue("mp.messaging.incoming.downlink.group.id", String.class);
+        String gauge = "bridge_downlink_partitions_elsewhere";
+        assertThat(PrometheusMetrics.value(metrics, gauge)).isZero();
+        List<String> logLines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                logLines.add(record.getMessage() + " " + java.util.Arrays.toString(record.getParameters()));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger.getLogger("").addHandler(capture);
+        java.util.Properties config = new java.util.Properties();
+        config.put("bootstrap.servers", KafkaTestResource.bootstrapServers());
+        config.put("group.id", group);
+        config.put("enable.auto.commit", "false");
+        try {
+            try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> intruder = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                    config, new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                    new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+                intruder.subscribe(List.of("it-commands", "it-alerts"));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (intruder.assignment().isEmpty() && System.nanoTime() < deadline) {
+                    intruder.poll(Duration.ofMillis(200));
+                }
+                int taken = intruder.assignment().size();
+                assertThat(taken).as("partitions the intruder got").isPositive();
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    intruder.poll(Duration.ofMillis(10));
+                    assertThat(PrometheusMetrics.value(metrics, gauge)).isEqualTo(taken);
+                });
+                assertThat(logLines).anyMatch(line -> line.contains("MKB0202") && line.contains(group)
+                        && line.contains("bridge.downlink.group-id"));
+                java.net.http.HttpResponse<String> well = Http.get(brokerApi.resolve("/q/health/well"));
+                assertThat(well.statusCode()).isEqualTo(503);
+                assertThat(well.body()).contains("downlink-group").contains("MKB0202");
+            }
+            // the intruder left the group: the replica reads every partition again
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(PrometheusMetrics.value(metrics, gauge)).isZero());
+            assertThat(logLines).anyMatch(line -> line.contains("MKB0203") && line.contains(group));
+            assertThat(Http.get(brokerApi.resolve("/q/health/well")).body()).doesNotContain("MKB0202");
+        } finally {
+            java.util.logging.Logger.getLogger("").removeHandler(capture);
+        }
+    }
 }
