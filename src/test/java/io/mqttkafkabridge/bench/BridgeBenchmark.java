@@ -99,6 +99,19 @@ public final class BridgeBenchmark {
 
     private void run() throws Exception {
         long suiteStart = System.nanoTime();
+        try {
+            phases();
+        } catch (Exception | Error failure) {
+            // what was measured until then is still printed, marked as such
+            notes.add(0, "**The suite stopped early**, so the tables above are incomplete: " + failure);
+            notes.add(1, "");
+            print(suiteStart);
+            throw failure;
+        }
+        print(suiteStart);
+    }
+
+    private void phases() throws Exception {
         try (KafkaProcess kafka = new KafkaProcess(dir)) {
             kafka.start();
             try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
@@ -155,7 +168,6 @@ public final class BridgeBenchmark {
                 new ClusterBenchmark(kafka, node -> clusterBridge(kafka, node), this::row, QUICK).run();
             }
         }
-        print(suiteStart);
     }
 
     private void print(long suiteStart) {

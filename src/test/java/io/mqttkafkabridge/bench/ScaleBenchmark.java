@@ -233,7 +233,20 @@ final class ScaleBenchmark {
 
     /** Heap used after a full collection, in MiB, read from the bridge's own meter. */
     static double heapAfterGc(BridgeProcess bridge) throws Exception {
-        Processes.run(List.of(BridgeBenchmark.jcmd(), Long.toString(bridge.pid()), "GC.run"), Path.of("."), Duration.ofSeconds(60));
+        // jcmd may fail to attach (a JVM that just started); a figure read without the collection is not one
+        Processes.Result gc = null;
+        for (int attempt = 1; attempt <= 5; attempt++) {
+            gc = Processes.run(List.of(BridgeBenchmark.jcmd(), Long.toString(bridge.pid()), "GC.run"), Path.of("."),
+                    Duration.ofSeconds(60));
+            if (gc.exit() == 0 && gc.output().contains("Command executed successfully")) {
+                break;
+            }
+            gc = null;
+            TimeUnit.SECONDS.sleep(2);
+        }
+        if (gc == null) {
+            throw new IllegalStateException("jcmd GC.run did not run on the bridge (pid " + bridge.pid() + ")");
+        }
         TimeUnit.SECONDS.sleep(1);
         return bridge.metric("jvm_memory_used_bytes{area=\"heap\"") / 1024 / 1024;
     }
@@ -272,10 +285,31 @@ final class ScaleBenchmark {
                 Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier(prefix + "-" + j)
                         .serverHost("127.0.0.1").serverPort(port).buildAsync();
                 clients.add(client);
-                batch.add(client.connectWith().cleanSession(true).keepAlive(300).send().thenCompose(ack -> setup.apply(client)));
+                batch.add(connectOne(client, setup, prefix, 3));
             }
             CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
         }
         return clients;
+    }
+
+    /**
+     * CONNECT (and set up) one client, again after a failure up to {@code attempts} times in all: once in a complete
+     * run, the 570th of 10,000 connections to Mosquitto, just after the 10,000 of the bridge's side closed, was reset.
+     * A retry is printed; a client that fails every attempt fails the phase.
+     */
+    private static CompletableFuture<?> connectOne(Mqtt3AsyncClient client, Setup setup, String prefix, int attempts) {
+        return client.connectWith().cleanSession(true).keepAlive(300).send().thenCompose(ack -> setup.apply(client))
+                .handle((done, failure) -> {
+                    if (failure == null) {
+                        return CompletableFuture.completedFuture(done);
+                    }
+                    if (attempts <= 1) {
+                        return CompletableFuture.failedFuture(failure);
+                    }
+                    System.out.println("CONNECT " + prefix + ": " + client.getConfig().getClientIdentifier().map(Object::toString)
+                            .orElse("?") + " failed (" + failure + "), trying again");
+                    return CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS))
+                            .thenCompose(waited -> connectOne(client, setup, prefix, attempts - 1));
+                }).thenCompose(f -> f);
     }
 }
