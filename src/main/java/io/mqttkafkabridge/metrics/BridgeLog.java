@@ -82,8 +82,14 @@ public interface BridgeLog extends BasicLogger {
     void downlinkGroupShared(String group, int assigned, int total, String missing);
 
     @LogMessage(level = INFO)
-    @Message(id = 203, value = "The downlink's consumer group '%s' is this replica's own again: it reads all %d partitions")
+    @Message(id = 203, value = "The downlink's consumer group '%s' gives this replica all %d partitions of its Kafka topics again")
     void downlinkGroupOwn(String group, int total);
+
+    @LogMessage(level = INFO)
+    @Message(id = 204, value = "The downlink's consumer group '%s' gave this replica %d of the %d partitions of its Kafka topics "
+            + "(not %s); asking Kafka for a rebalance. After a restart with a new downlink topic within the group's session "
+            + "timeout, Kafka hands a static member its previous assignment")
+    void downlinkAssignmentIncomplete(String group, int assigned, int total, String missing);
 
     @LogMessage(level = INFO)
     @Message(id = 300, value = "Uplink journal in %s: %d entries to send from #%d, %d of %d bytes used, fsync %s")

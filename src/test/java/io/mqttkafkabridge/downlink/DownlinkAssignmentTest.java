@@ -26,13 +26,15 @@ class DownlinkAssignmentTest {
         return new PartitionInfo(topic, partition, null, null, null);
     }
 
+    private int rebalances;
+
     private void assigned(TopicPartition... partitions) {
         assignment.check("group-a", Set.of(partitions), Set.of("commands", "alerts", "not-yet"), topic -> {
             if (!cluster.containsKey(topic)) {
                 throw new org.apache.kafka.common.errors.TimeoutException("no metadata for " + topic);
             }
             return cluster.get(topic);
-        });
+        }, () -> rebalances++);
     }
 
     private double gauge() {
@@ -57,5 +59,19 @@ class DownlinkAssignmentTest {
                 new TopicPartition("alerts", 1));
         assertThat(gauge()).isZero();
         assertThat(assignment.elsewhere()).isZero();
+    }
+
+    @Test
+    void an_incomplete_assignment_asks_for_one_rebalance_until_a_complete_one_comes() {
+        assigned(new TopicPartition("commands", 0), new TopicPartition("commands", 1));
+        assertThat(rebalances).as("the first incomplete assignment asks for a rebalance").isEqualTo(1);
+        assigned(new TopicPartition("commands", 0), new TopicPartition("commands", 1));
+        assigned(new TopicPartition("commands", 0));
+        assertThat(rebalances).as("still incomplete after it: a shared group, no rebalance loop").isEqualTo(1);
+
+        assigned(new TopicPartition("commands", 0), new TopicPartition("commands", 1), new TopicPartition("alerts", 0),
+                new TopicPartition("alerts", 1));
+        assigned(new TopicPartition("commands", 0));
+        assertThat(rebalances).as("after a complete assignment, an incomplete one asks again").isEqualTo(2);
     }
 }
