@@ -839,7 +839,8 @@ public final class BridgeBenchmark {
             double rssRoutes = rssKiB(routed.pid()) / 1024.0;
             List<Mqtt3AsyncClient> devices = scale.subscribedDevices(routed.mqttPort());
             try {
-                double heapAll = ScaleBenchmark.heapAfterGc(routed);
+                String histogram = ScaleBenchmark.classHistogram(routed);
+                double heapAll = ScaleBenchmark.liveMiB(histogram);
                 double rssAll = rssKiB(routed.pid()) / 1024.0;
                 row(String.format(Locale.ROOT, "heap after a full GC: one route / %,d routes / and %,d devices holding %,d "
                         + "subscriptions (RSS with routes / with all)", ScaleBenchmark.ROUTES, ScaleBenchmark.DEVICES, subscriptions),
@@ -852,7 +853,7 @@ public final class BridgeBenchmark {
                 notes.add("Largest classes on the heap of the bridge with " + ScaleBenchmark.ROUTES + " routes and "
                         + ScaleBenchmark.DEVICES + " devices (`jcmd GC.class_histogram`):");
                 notes.add("");
-                notes.addAll(classHistogram(routed, 20));
+                notes.addAll(histogramTop(histogram, routed.pid(), 20));
                 notes.add("");
                 ScaleBenchmark.uplink(routed, kafka, ScaleBenchmark.routedTopic(), true); // warm-up
                 for (int pair = 1; pair <= PAIRS; pair++) {
@@ -867,10 +868,8 @@ public final class BridgeBenchmark {
     }
 
     /** The first {@code top} lines of the bridge's class histogram (live objects), as a code block. */
-    private List<String> classHistogram(BridgeProcess bridge, int top) throws Exception {
-        String histogram = Processes.run(List.of(jcmd(), Long.toString(bridge.pid()), "GC.class_histogram"), dir,
-                Duration.ofSeconds(60)).output();
-        Files.writeString(dir.resolve("histogram-" + bridge.pid() + ".txt"), histogram);
+    private List<String> histogramTop(String histogram, long pid, int top) throws IOException {
+        Files.writeString(dir.resolve("histogram-" + pid + ".txt"), histogram);
         List<String> lines = new ArrayList<>(List.of("```"));
         histogram.lines().filter(line -> line.matches("\\s*(num|\\d+:).*")).limit(top + 1L).forEach(lines::add);
         lines.add("```");

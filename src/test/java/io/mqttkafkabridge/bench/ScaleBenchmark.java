@@ -238,18 +238,32 @@ final class ScaleBenchmark {
      * where the histogram finds 40).
      */
     static double heapAfterGc(BridgeProcess bridge) throws Exception {
+        return liveMiB(classHistogram(bridge));
+    }
+
+    /** The output of {@code jcmd GC.class_histogram} on the bridge (a full collection first). */
+    static String classHistogram(BridgeProcess bridge) throws Exception {
         for (int attempt = 1; attempt <= 5; attempt++) {
             // jcmd may fail to attach (a JVM that just started)
             Processes.Result histogram = Processes.run(List.of(BridgeBenchmark.jcmd(), Long.toString(bridge.pid()),
                     "GC.class_histogram"), Path.of("."), Duration.ofSeconds(60));
-            java.util.regex.Matcher total = java.util.regex.Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$")
-                    .matcher(histogram.output());
-            if (histogram.exit() == 0 && total.find()) {
-                return Long.parseLong(total.group(1)) / 1024.0 / 1024.0;
+            if (histogram.exit() == 0 && TOTAL.matcher(histogram.output()).find()) {
+                return histogram.output();
             }
             TimeUnit.SECONDS.sleep(2);
         }
         throw new IllegalStateException("jcmd GC.class_histogram did not run on the bridge (pid " + bridge.pid() + ")");
+    }
+
+    private static final java.util.regex.Pattern TOTAL = java.util.regex.Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$");
+
+    /** The live heap in MiB of a class histogram: its total. */
+    static double liveMiB(String histogram) {
+        java.util.regex.Matcher total = TOTAL.matcher(histogram);
+        if (!total.find()) {
+            throw new IllegalArgumentException("no total in the class histogram");
+        }
+        return Long.parseLong(total.group(1)) / 1024.0 / 1024.0;
     }
 
     /** Uplink QoS 1 burst ({@link BridgeBenchmark#uplinkBurst}) with a warm-up of the same size; msg/s. */
