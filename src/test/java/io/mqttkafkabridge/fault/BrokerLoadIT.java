@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient;
 import com.hivemq.client.mqtt.mqtt3.Mqtt3BlockingClient;
@@ -41,12 +42,18 @@ class BrokerLoadIT {
     private static final int IN_FLIGHT = 200;
     private static final Duration DEADLINE = Duration.ofMinutes(4);
 
+    /**
+     * The subscriber takes every message from before its CONNECT on: when it comes back, the broker resends its session's
+     * messages right after the CONNACK (MQTT-4.4.0-1), before the SUBSCRIBE is out, and HiveMQ's client acknowledges
+     * and drops a message no flow of its own is registered for ("No publish flow registered"; hivemq-mqtt-client#254).
+     * With a callback on the subscription only, CI lost the 10 messages in flight at the reconnect this way.
+     */
     private static Mqtt3AsyncClient subscriber(int port, MqttLoad.Received received) {
         Mqtt3AsyncClient client = MqttClient.builder().useMqttVersion3().identifier("fanin-subscriber")
                 .serverHost("127.0.0.1").serverPort(port).buildAsync();
+        client.publishes(MqttGlobalPublishFilter.ALL, p -> received.add(p.getPayload().orElseThrow()));
         client.connectWith().cleanSession(false).keepAlive(60).send().join();
-        client.subscribeWith().topicFilter("fanin/#").qos(MqttQos.AT_LEAST_ONCE).callback(p -> received.add(p.getPayload().orElseThrow()))
-                .send().join();
+        client.subscribeWith().topicFilter("fanin/#").qos(MqttQos.AT_LEAST_ONCE).send().join();
         return client;
     }
 
@@ -98,7 +105,7 @@ class BrokerLoadIT {
                         .serverPort(port).buildBlocking();
                 late.connectWith().cleanSession(true).send();
                 long connectMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connectStart);
-                try (Mqtt3BlockingClient.Mqtt3Publishes publishes = late.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+                try (Mqtt3BlockingClient.Mqtt3Publishes publishes = late.publishes(MqttGlobalPublishFilter.ALL)) {
                     late.subscribeWith().topicFilter("late/echo").qos(MqttQos.AT_LEAST_ONCE).send();
                     late.publishWith().topic("late/echo").payload(new byte[] {42}).qos(MqttQos.AT_LEAST_ONCE).send();
                     assertThat(publishes.receive(10, TimeUnit.SECONDS)).as("a new client's own message comes back").isPresent();
