@@ -48,7 +48,13 @@ public final class ApiModel {
     public record UplinkDryRun(String topic, String payload, String clientId, String username) {
     }
 
-    public record UplinkMatch(String route, String kafkaTopic, String key, Map<String, String> headers) {
+    /**
+     * What a route makes of the publish: the record's topic, key, timestamp (epoch ms) and headers; or, when the payload
+     * lacks the route's JSON key or timestamp, {@code invalidPayload} (the reason) and where it would go
+     * ({@code kafkaTopic}: the dead-letter topic, or null: dropped).
+     */
+    public record UplinkMatch(String route, String kafkaTopic, String key, Long timestamp, Map<String, String> headers,
+            String invalidPayload) {
     }
 
     /** POST /api/v1/routes/downlink/dry-run */

@@ -28,6 +28,9 @@ import io.mqttkafkabridge.routing.TopicNames;
 import io.mqttkafkabridge.routing.TopicTemplate;
 import io.mqttkafkabridge.routing.UplinkRecord;
 import io.mqttkafkabridge.routing.UplinkRoute;
+import io.mqttkafkabridge.routing.InvalidPayloadException;
+import io.mqttkafkabridge.routing.JsonPayload;
+import io.mqttkafkabridge.config.BridgeConfig;
 
 /** The bridge's REST API, version 1: publish, clients, routes and their dry runs. Errors are RFC 9457 problems. */
 @Path("/api/v1")
@@ -39,9 +42,11 @@ public class BridgeResource {
     private final RouteTable routes;
     private final BridgeMetrics metrics;
     private final Cluster cluster;
+    private final java.util.Optional<String> deadLetterTopic;
 
-    BridgeResource(EmbeddedBroker broker, RouteTable routes, BridgeMetrics metrics, Cluster cluster) {
+    BridgeResource(EmbeddedBroker broker, RouteTable routes, BridgeMetrics metrics, Cluster cluster, BridgeConfig config) {
         this.cluster = cluster;
+        this.deadLetterTopic = config.uplink().deadLetterTopic();
         this.broker = broker;
         this.routes = routes;
         this.metrics = metrics;
@@ -185,11 +190,18 @@ public class BridgeResource {
         MqttPublication publication = new MqttPublication(request.topic(), payload, 1, false,
                 request.clientId() == null ? "dry-run" : request.clientId(), request.username());
         List<ApiModel.UplinkMatch> matches = new ArrayList<>();
+        JsonPayload json = new JsonPayload(payload);
+        long now = System.currentTimeMillis();
         for (UplinkRoute route : routes.uplinkRoutesFor(request.topic())) {
-            UplinkRecord record = route.toRecord(publication);
-            Map<String, String> headers = new LinkedHashMap<>();
-            record.headers().forEach(h -> headers.put(h.name(), new String(h.value(), StandardCharsets.UTF_8)));
-            matches.add(new ApiModel.UplinkMatch(route.name(), record.kafkaTopic(), record.key(), headers));
+            try {
+                UplinkRecord record = route.toRecord(publication, now, json);
+                matches.add(new ApiModel.UplinkMatch(route.name(), record.kafkaTopic(), record.key(), record.timestamp(),
+                        headers(record), null));
+            } catch (InvalidPayloadException e) {
+                UplinkRecord record = route.invalidRecord(publication, now);
+                matches.add(new ApiModel.UplinkMatch(route.name(), deadLetterTopic.orElse(null), null, record.timestamp(),
+                        headers(record), e.getMessage()));
+            }
         }
         return matches;
     }
@@ -213,4 +225,10 @@ public class BridgeResource {
         return outcomes;
     }
 
+
+    private static Map<String, String> headers(UplinkRecord record) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        record.headers().forEach(h -> headers.put(h.name(), new String(h.value(), StandardCharsets.UTF_8)));
+        return headers;
+    }
 }

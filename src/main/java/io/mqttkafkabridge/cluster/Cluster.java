@@ -297,13 +297,13 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
             List<UplinkRecord.Header> headers = new ArrayList<>(record.headers());
             headers.add(new UplinkRecord.Header(ClusterRecords.HEADER_ORIGIN, ClusterRecords.utf8(self)));
             headers.add(new UplinkRecord.Header(ClusterRecords.HEADER_TARGETS, ClusterRecords.utf8(String.join(",", targets))));
-            records.add(new UplinkRecord(messagesRoute, topics.messages(), record.key(), headers, publication.payload()));
+            records.add(new UplinkRecord(messagesRoute, topics.messages(), record.key(), headers, publication.payload(), null));
         }
         if (publication.retain()) {
             records.add(new UplinkRecord(retainedRoute, topics.retained(), publication.topic(),
                     List.of(new UplinkRecord.Header(UplinkRoute.HEADER_QOS, ClusterRecords.utf8(Integer.toString(publication.qos()))),
                             new UplinkRecord.Header(ClusterRecords.HEADER_ORIGIN, ClusterRecords.utf8(self))),
-                    publication.payload().length == 0 ? null : publication.payload()));
+                    publication.payload().length == 0 ? null : publication.payload(), null));
         }
         return records;
     }

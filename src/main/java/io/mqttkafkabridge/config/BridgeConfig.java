@@ -274,6 +274,9 @@ public interface BridgeConfig {
         Optional<String> kafkaTopic();
 
         Optional<String> key();
+
+        /** {@code broker} (the time the bridge received the publish) or {@code json:<pointer>}. */
+        Optional<String> timestamp();
     }
 
     /** Kafka to devices. */

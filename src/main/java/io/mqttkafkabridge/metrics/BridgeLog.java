@@ -147,6 +147,17 @@ public interface BridgeLog extends BasicLogger {
     void poisonDropped(String route, String kafkaTopic, String mqttTopic, String reason, String deadLetter);
 
     @LogMessage(level = WARN)
+    @Message(id = 323, value = "The payload of a publish to '%s' by client '%s' lacks what uplink route '%s' takes from it: %s; "
+            + "sent to dead-letter topic '%s' (bridge_uplink_invalid_payload_total; logged at most every 10 s per route)")
+    void invalidPayloadDeadLettered(String mqttTopic, String clientId, String route, String reason, String deadLetterTopic);
+
+    @LogMessage(level = WARN)
+    @Message(id = 324, value = "The payload of a publish to '%s' by client '%s' lacks what uplink route '%s' takes from it: %s; "
+            + "dropped, as bridge.uplink.dead-letter-topic is not set (bridge_uplink_invalid_payload_total; logged at most "
+            + "every 10 s per route)")
+    void invalidPayloadDropped(String mqttTopic, String clientId, String route, String reason);
+
+    @LogMessage(level = WARN)
     @Message(id = 322, value = "Kafka send of uplink route '%s' failed and is retried: %s")
     void uplinkRetry(String route, String reason);
 

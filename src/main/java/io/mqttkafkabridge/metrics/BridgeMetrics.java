@@ -23,6 +23,8 @@ public class BridgeMetrics {
      * (rejected for good, no dead-letter topic or it failed too).
      */
     public static final String UPLINK_MESSAGES = "bridge.uplink.messages";
+    /** {@code bridge_uplink_invalid_payload_total{route}}: publishes whose payload lacked the route's JSON key or timestamp. */
+    public static final String UPLINK_INVALID_PAYLOAD = "bridge.uplink.invalid.payload";
     /** {@code bridge_uplink_unrouted_total}: publishes that matched no uplink route. */
     public static final String UPLINK_UNROUTED = "bridge.uplink.unrouted";
     /** {@code mqtt_clients_connected}: MQTT clients connected now. */
@@ -86,6 +88,9 @@ public class BridgeMetrics {
     /** {@code bridge_downlink_messages_total{route,outcome}}: outcome = published | dropped | failed. */
     public static final String DOWNLINK_MESSAGES = "bridge.downlink.messages";
 
+    private static final java.util.List<String> UPLINK_OUTCOMES = java.util.List.of("sent", "retried", "dead-lettered", "dropped");
+    private static final java.util.List<String> DOWNLINK_OUTCOMES = java.util.List.of("published", "dropped", "failed");
+
     private final MeterRegistry registry;
     private final Counter unrouted;
     private final Timer kafkaSend;
@@ -118,6 +123,54 @@ public class BridgeMetrics {
         uplinkStats(route).outcome(outcome);
     }
 
+
+    /**
+     * Registers an uplink route's counters at 0 ({@code bridge_uplink_messages_total} for each outcome,
+     * {@code bridge_uplink_invalid_payload_total}), so that dashboards and alerts have a series before the first message.
+     */
+    public void registerUplinkRoute(String route) {
+        for (String outcome : UPLINK_OUTCOMES) {
+            counter(UPLINK_MESSAGES, "Kafka records of uplink routes, by outcome", route, outcome);
+        }
+        invalidPayloadCounter(route);
+        uplinkStats(route);
+    }
+
+    /** Registers a downlink route's {@code bridge_downlink_messages_total} counters at 0, one for each outcome. */
+    public void registerDownlinkRoute(String route) {
+        for (String outcome : DOWNLINK_OUTCOMES) {
+            counter(DOWNLINK_MESSAGES, "Kafka records of downlink routes, by outcome", route, outcome);
+        }
+        downlinkStats(route);
+    }
+
+    /** A route was deleted: its series go away with it. */
+    public void removeRoute(String direction, String route) {
+        String name = "uplink".equals(direction) ? UPLINK_MESSAGES : DOWNLINK_MESSAGES;
+        counters.entrySet().removeIf(entry -> {
+            String[] parts = entry.getKey().split("\u0000", -1);
+            boolean ofRoute = parts.length >= 2 && parts[1].equals(route)
+                    && (parts[0].equals(name) || ("uplink".equals(direction) && parts[0].equals(UPLINK_INVALID_PAYLOAD)));
+            if (ofRoute) {
+                registry.remove(entry.getValue());
+            }
+            return ofRoute;
+        });
+        ("uplink".equals(direction) ? uplinkStats : downlinkStats).remove(route);
+    }
+
+    /** A publication's payload lacked what the uplink route takes from it (a JSON key or timestamp). */
+    public void uplinkInvalidPayload(String route, String reason) {
+        invalidPayloadCounter(route).increment();
+        uplinkStats(route).error(reason);
+    }
+
+    private Counter invalidPayloadCounter(String route) {
+        return counters.computeIfAbsent(UPLINK_INVALID_PAYLOAD + '\u0000' + route, k -> Counter.builder(UPLINK_INVALID_PAYLOAD)
+                .description("Publishes whose payload lacked the JSON key or timestamp of the uplink route (not JSON, "
+                        + "or the field missing); dead-lettered or dropped")
+                .tag("route", route).register(registry));
+    }
 
     /** A publication matched the uplink route. */
     public void uplinkMatched(String route) {

@@ -1,18 +1,25 @@
 package io.mqttkafkabridge.routing;
 
+import com.fasterxml.jackson.core.JsonPointer;
+
 /**
  * How an uplink route derives the Kafka record key from an MQTT publish. The key decides the partition,
  * so it is what keeps one device's messages in order.
  */
 public sealed interface KeyStrategy {
 
-    /** The key for this publish, or {@code null} when the publish has none (for example too few levels). */
-    String keyOf(String mqttTopic, String clientId);
+    /**
+     * The key for this publish, or {@code null} when the publish has none (for example too few levels).
+     *
+     * @param json the publish's payload as JSON, read only by strategies that look into it
+     * @throws InvalidPayloadException when the key is taken from the payload and it is not there
+     */
+    String keyOf(MqttPublication publication, JsonPayload json);
 
-    /** Parses {@code mqtt-topic}, {@code client-id} or {@code topic-level:N} (N counts from 0). */
+    /** Parses {@code mqtt-topic}, {@code client-id}, {@code topic-level:N} (N counts from 0) or {@code json:<pointer>}. */
     static KeyStrategy parse(String text) {
         if (text == null || text.isBlank()) {
-            throw new IllegalArgumentException("the key strategy is empty; use mqtt-topic, client-id or topic-level:N");
+            throw new IllegalArgumentException("the key strategy is empty; use mqtt-topic, client-id, topic-level:N or json:<pointer>");
         }
         String value = text.trim();
         if (value.equals("mqtt-topic")) {
@@ -33,14 +40,17 @@ public sealed interface KeyStrategy {
             }
             throw new IllegalArgumentException("'" + value + "' needs a level number from 0 up, as in topic-level:1");
         }
-        throw new IllegalArgumentException("unknown key strategy '" + value + "'; use mqtt-topic, client-id or topic-level:N");
+        if (value.startsWith("json:")) {
+            return new Json(JsonPayload.pointer(value.substring("json:".length())));
+        }
+        throw new IllegalArgumentException("unknown key strategy '" + value + "'; use mqtt-topic, client-id, topic-level:N or json:<pointer>");
     }
 
     /** The whole MQTT topic name is the key. */
     record MqttTopic() implements KeyStrategy {
         @Override
-        public String keyOf(String mqttTopic, String clientId) {
-            return mqttTopic;
+        public String keyOf(MqttPublication publication, JsonPayload json) {
+            return publication.topic();
         }
 
         @Override
@@ -52,8 +62,8 @@ public sealed interface KeyStrategy {
     /** The publishing client's id is the key. */
     record ClientId() implements KeyStrategy {
         @Override
-        public String keyOf(String mqttTopic, String clientId) {
-            return clientId;
+        public String keyOf(MqttPublication publication, JsonPayload json) {
+            return publication.clientId();
         }
 
         @Override
@@ -65,13 +75,26 @@ public sealed interface KeyStrategy {
     /** One level of the MQTT topic (0 is the first) is the key. */
     record TopicLevel(int level) implements KeyStrategy {
         @Override
-        public String keyOf(String mqttTopic, String clientId) {
-            return TopicNames.level(mqttTopic, level);
+        public String keyOf(MqttPublication publication, JsonPayload json) {
+            return TopicNames.level(publication.topic(), level);
         }
 
         @Override
         public String toString() {
             return "topic-level:" + level;
+        }
+    }
+
+    /** A string, number or boolean of the JSON payload, at an RFC 6901 pointer (Lenses' WITHKEY), is the key. */
+    record Json(JsonPointer pointer) implements KeyStrategy {
+        @Override
+        public String keyOf(MqttPublication publication, JsonPayload json) {
+            return json.valueAt(pointer, "key").asText();
+        }
+
+        @Override
+        public String toString() {
+            return "json:" + pointer;
         }
     }
 }

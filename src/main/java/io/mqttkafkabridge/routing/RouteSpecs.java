@@ -1,8 +1,8 @@
 package io.mqttkafkabridge.routing;
 
 /**
- * Routes as they are written in the configuration, before validation. Any field may be {@code null} (missing);
- * {@link RouteTable#build} says which.
+ * Routes as they are written in the configuration (or in a PUT of the API, with the same keys), before validation.
+ * Any field may be {@code null} (missing); {@link RouteTable#build} says which.
  */
 public final class RouteSpecs {
 
@@ -10,7 +10,11 @@ public final class RouteSpecs {
     }
 
     /** {@code bridge.uplink.routes.<name>.*} */
-    public record Uplink(String mqttFilter, String kafkaTopic, String key) {
+    public record Uplink(String mqttFilter, String kafkaTopic, String key, String timestamp) {
+
+        public Uplink(String mqttFilter, String kafkaTopic, String key) {
+            this(mqttFilter, kafkaTopic, key, null);
+        }
     }
 
     /** {@code bridge.downlink.routes.<name>.*} */

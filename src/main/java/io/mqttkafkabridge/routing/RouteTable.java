@@ -96,7 +96,13 @@ public final class RouteTable {
             problems.add(prefix + "key=" + level + " points past the last level of mqtt-filter='" + filter + "' ("
                     + filter.guaranteedLevels() + " levels, counted from 0)");
         }
-        return problems.size() == before ? new UplinkRoute(name, filter, spec.kafkaTopic(), key) : null;
+        TimestampStrategy timestamp = null;
+        try {
+            timestamp = TimestampStrategy.parse(spec.timestamp() == null ? "broker" : spec.timestamp());
+        } catch (IllegalArgumentException e) {
+            problems.add(prefix + "timestamp: " + e.getMessage());
+        }
+        return problems.size() == before ? new UplinkRoute(name, filter, spec.kafkaTopic(), key, timestamp) : null;
     }
 
     private static DownlinkRoute downlinkRoute(String name, RouteSpecs.Downlink spec, List<String> problems) {

@@ -33,6 +33,9 @@ import io.mqttkafkabridge.journal.Journal;
 import io.mqttkafkabridge.journal.JournalEntry;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
+import io.mqttkafkabridge.routing.InvalidPayloadException;
+import io.mqttkafkabridge.routing.JsonPayload;
+import io.mqttkafkabridge.routing.MqttPublication;
 import io.mqttkafkabridge.routing.RouteTable;
 import io.mqttkafkabridge.routing.UplinkRecord;
 import io.mqttkafkabridge.routing.UplinkRoute;
@@ -83,6 +86,8 @@ public class UplinkDispatcher {
     private volatile Thread reader;
     private volatile boolean running = true;
     private volatile long lastRetryLog;
+    /** When MKB0323/MKB0324 was last logged, per route (the reader thread's only). */
+    private final java.util.Map<String, Long> invalidLogged = new java.util.HashMap<>();
 
     UplinkDispatcher(RouteTable routes, BridgeMetrics metrics, UplinkJournal journal, BridgeConfig config,
             KafkaAdmin topicProbe, UplinkForwarding forwarding, KafkaClientService kafkaClients) {
@@ -167,31 +172,72 @@ public class UplinkDispatcher {
         }
     }
 
-    /** The records of one journal entry; none (and the entry is done) when no route matches. */
+    /**
+     * The records of one journal entry; none (and the entry is done) when no route matches. A route whose key or
+     * timestamp the payload lacks gives a dead letter instead of its record, or nothing (dropped), and the others go on.
+     */
     private List<Outbound> expand(JournalEntry entry) {
-        List<UplinkRoute> matching = routes.uplinkRoutesFor(entry.publication().topic());
-        List<UplinkRecord> internal = forwarding.recordsFor(entry.publication());
+        MqttPublication publication = entry.publication();
+        List<UplinkRoute> matching = routes.uplinkRoutesFor(publication.topic());
+        List<UplinkRecord> internal = forwarding.recordsFor(publication);
         if (matching.isEmpty()) {
             metrics.uplinkUnrouted();
-            BridgeLog.LOG.unrouted(entry.publication().topic(), entry.publication().clientId());
-            if (internal.isEmpty()) {
-                journal.ack(entry.seq());
-                return List.of();
-            }
+            BridgeLog.LOG.unrouted(publication.topic(), publication.clientId());
         }
-        AtomicInteger remaining = new AtomicInteger(matching.size() + internal.size());
+        AtomicInteger remaining = new AtomicInteger();
         List<Outbound> records = new ArrayList<>(matching.size() + internal.size());
+        JsonPayload json = new JsonPayload(publication.payload());
         for (UplinkRoute route : matching) {
             metrics.uplinkMatched(route.name());
-            UplinkRecord record = route.toRecord(entry.publication());
-            records.add(new Outbound(entry.seq(), remaining, record, record.kafkaTopic(), null, entry.publication().topic()));
+            try {
+                UplinkRecord record = route.toRecord(publication, entry.receivedAt(), json);
+                records.add(new Outbound(entry.seq(), remaining, record, record.kafkaTopic(), null, publication.topic()));
+            } catch (InvalidPayloadException e) {
+                Outbound deadLetter = invalidPayload(route, entry, e.getMessage(), remaining);
+                if (deadLetter != null) {
+                    records.add(deadLetter);
+                }
+            }
         }
         for (UplinkRecord record : internal) {
-            Outbound out = new Outbound(entry.seq(), remaining, record, record.kafkaTopic(), null, entry.publication().topic());
+            Outbound out = new Outbound(entry.seq(), remaining, record, record.kafkaTopic(), null, publication.topic());
             out.internal = true;
             records.add(out);
         }
+        if (records.isEmpty()) {
+            journal.ack(entry.seq());
+            return List.of();
+        }
+        remaining.set(records.size());
         return records;
+    }
+
+    /**
+     * The payload lacks the route's JSON key or timestamp: counted, logged (MKB0323/MKB0324, at most every 10 s per
+     * route), and the publish goes to the dead-letter topic with the reason, or is dropped without one.
+     */
+    private Outbound invalidPayload(UplinkRoute route, JournalEntry entry, String reason, AtomicInteger remaining) {
+        metrics.uplinkInvalidPayload(route.name(), reason);
+        String mqttTopic = entry.publication().topic();
+        long now = System.nanoTime();
+        Long last = invalidLogged.get(route.name());
+        boolean log = last == null || now - last > TimeUnit.SECONDS.toNanos(10);
+        if (log) {
+            invalidLogged.put(route.name(), now);
+        }
+        if (deadLetterTopic.isPresent()) {
+            if (log) {
+                BridgeLog.LOG.invalidPayloadDeadLettered(mqttTopic, entry.publication().clientId(), route.name(), reason,
+                        deadLetterTopic.get());
+            }
+            return new Outbound(entry.seq(), remaining, route.invalidRecord(entry.publication(), entry.receivedAt()),
+                    deadLetterTopic.get(), reason, mqttTopic);
+        }
+        metrics.uplink(route.name(), "dropped");
+        if (log) {
+            BridgeLog.LOG.invalidPayloadDropped(mqttTopic, entry.publication().clientId(), route.name(), reason);
+        }
+        return null;
     }
 
     private void emit(Outbound out) {
@@ -243,7 +289,7 @@ public class UplinkDispatcher {
             headers.add(HEADER_ERROR, out.error.getBytes(StandardCharsets.UTF_8));
             headers.add(HEADER_ORIGINAL_TOPIC, out.record.kafkaTopic().getBytes(StandardCharsets.UTF_8));
         }
-        return new ProducerRecord<>(out.topic, null, out.record.key(), out.record.value(), headers);
+        return new ProducerRecord<>(out.topic, null, out.record.timestamp(), out.record.key(), out.record.value(), headers);
     }
 
     /** The producer the connector made for the {@code uplink} channel; null until the connector has registered it. */

@@ -16,11 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -90,31 +86,16 @@ class BrokerSecurityTest {
     @TestHTTPResource("/q/metrics")
     URI metrics;
 
-    private final List<String> logLines = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            logLines.add(String.valueOf(record.getMessage()) + " " + java.util.Arrays.toString(record.getParameters())
-                    + " " + record.getThrown());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private LogCapture logs;
 
     @BeforeEach
     void captureLogs() {
-        Logger.getLogger("").addHandler(capture);
+        logs = LogCapture.start();
     }
 
     @AfterEach
     void stopCapture() {
-        Logger.getLogger("").removeHandler(capture);
+        logs.close();
     }
 
     private Mqtt3BlockingClient client(String id) {
@@ -150,8 +131,8 @@ class BrokerSecurityTest {
 
         assertThat(PrometheusMetrics.value(metrics, "mqtt_connections_total{outcome=\"bad-credentials\"}")).isGreaterThanOrEqualTo(1);
         assertThat(PrometheusMetrics.value(metrics, "mqtt_connections_total{outcome=\"not-authorized\"}")).isGreaterThanOrEqualTo(2);
-        assertThat(logLines).anyMatch(line -> line.contains("not-authorized") && line.contains("mallory"));
-        assertThat(logLines).noneMatch(line -> line.contains("wrong-secret") || line.contains("s3cret")
+        assertThat(logs.lines()).anyMatch(line -> line.contains("not-authorized") && line.contains("mallory"));
+        assertThat(logs.lines()).noneMatch(line -> line.contains("wrong-secret") || line.contains("s3cret")
                 || line.contains("aSzpIhcvFZX0cNg1") || line.contains("p@ss:word"));
     }
 
@@ -169,7 +150,7 @@ class BrokerSecurityTest {
             dave.disconnect();
         });
         assertThat(refusal("dave", "passwort")).isEqualTo(Mqtt3ConnAckReturnCode.BAD_USER_NAME_OR_PASSWORD);
-        assertThat(logLines).anyMatch(line -> line.contains("bridge.security.password-file") && line.contains("3"));
+        assertThat(logs.lines()).anyMatch(line -> line.contains("bridge.security.password-file") && line.contains("3"));
     }
 
     @Test
@@ -230,7 +211,7 @@ class BrokerSecurityTest {
             assertThat(PrometheusMetrics.value(metrics, "mqtt_publish_denied_total{reason=\"acl\"}")).isEqualTo(aclBefore + 1);
             assertThat(PrometheusMetrics.value(metrics, "mqtt_publish_denied_total{reason=\"dollar-topic\"}"))
                     .isEqualTo(dollarBefore + 1);
-            assertThat(logLines).anyMatch(line -> line.contains("devices/bob/door") && line.contains("acl"));
+            assertThat(logs.lines()).anyMatch(line -> line.contains("devices/bob/door") && line.contains("acl"));
             // a denied publish is not journaled: Kafka (route devices/# -> it-audit) has alice's allowed one only
             List<String> audit = KafkaTopics.readUntil("it-audit", rs -> rs.stream()
                     .anyMatch(r -> "open".equals(new String(r.value(), java.nio.charset.StandardCharsets.UTF_8))), Duration.ofSeconds(30))
@@ -251,7 +232,7 @@ class BrokerSecurityTest {
                 .willPublish().topic("devices/bob/last-will").payload(utf8("gone")).applyWillPublish().send());
         assertThat(refused).isNotNull();
         assertThat(refused.getMqttMessage().getReturnCode()).isEqualTo(Mqtt3ConnAckReturnCode.NOT_AUTHORIZED);
-        assertThat(logLines).anyMatch(line -> line.contains("MKB0010") && line.contains("will topic 'devices/bob/last-will'"));
+        assertThat(logs.lines()).anyMatch(line -> line.contains("MKB0010") && line.contains("will topic 'devices/bob/last-will'"));
 
         Mqtt3BlockingClient allowed = client(unique("alice-will"));
         allowed.connectWith().simpleAuth().username("alice").password(utf8("s3cret")).applySimpleAuth()

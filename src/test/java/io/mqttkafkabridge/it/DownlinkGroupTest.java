@@ -36,22 +36,7 @@ class DownlinkGroupTest {
                 .getValue("mp.messaging.incoming.downlink.group.id", String.class);
         String gauge = "bridge_downlink_partitions_elsewhere";
         assertThat(PrometheusMetrics.value(metrics, gauge)).isZero();
-        List<String> logLines = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord record) {
-                logLines.add(record.getMessage() + " " + java.util.Arrays.toString(record.getParameters()));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        java.util.logging.Logger.getLogger("").addHandler(capture);
+        LogCapture logs = LogCapture.start();
         java.util.Properties config = new java.util.Properties();
         config.put("bootstrap.servers", KafkaTestResource.bootstrapServers());
         config.put("group.id", group);
@@ -70,10 +55,10 @@ class DownlinkGroupTest {
                 // missing after it (the intruder takes part in it, so it keeps polling), the shared group is reported
                 await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                     intruder.poll(Duration.ofMillis(10));
-                    assertThat(logLines).anyMatch(line -> line.contains("MKB0202") && line.contains(group)
+                    assertThat(logs.lines()).anyMatch(line -> line.contains("MKB0202") && line.contains(group)
                             && line.contains("bridge.downlink.group-id"));
                 });
-                assertThat(logLines).anyMatch(line -> line.contains("MKB0204") && line.contains(group));
+                assertThat(logs.lines()).anyMatch(line -> line.contains("MKB0204") && line.contains(group));
                 assertThat(PrometheusMetrics.value(metrics, gauge)).isEqualTo(intruder.assignment().size());
                 java.net.http.HttpResponse<String> well = Http.get(brokerApi.resolve("/q/health/well"));
                 assertThat(well.statusCode()).isEqualTo(503);
@@ -81,10 +66,10 @@ class DownlinkGroupTest {
             }
             // the intruder left the group: the replica reads every partition again
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(PrometheusMetrics.value(metrics, gauge)).isZero());
-            assertThat(logLines).anyMatch(line -> line.contains("MKB0203") && line.contains(group));
+            assertThat(logs.lines()).anyMatch(line -> line.contains("MKB0203") && line.contains(group));
             assertThat(Http.get(brokerApi.resolve("/q/health/well")).body()).doesNotContain("MKB0202");
         } finally {
-            java.util.logging.Logger.getLogger("").removeHandler(capture);
+            logs.close();
         }
     }
 }

@@ -24,7 +24,7 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 public class KafkaTestResource implements QuarkusTestResourceLifecycleManager, DevServicesContext.ContextAware {
 
     /** The topics the %test routes in application.properties use. */
-    static final List<String> TOPICS = List.of("it-telemetry", "it-audit", "it-sensors", "it-commands", "it-alerts",
+    static final List<String> TOPICS = List.of("it-readings", "it-telemetry", "it-audit", "it-sensors", "it-commands", "it-alerts",
             "it-dead-letter");
     /** A topic whose records may not exceed 2 KiB: Kafka rejects larger ones for good. */
     static final String SMALL_TOPIC = "it-small";

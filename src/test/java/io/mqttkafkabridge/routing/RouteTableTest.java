@@ -69,13 +69,17 @@ class RouteTableTest {
                         "no-topic", new RouteSpecs.Uplink("a/b", "", null),
                         "bad-key", new RouteSpecs.Uplink("a/b", "t", "device"),
                         "no-filter", new RouteSpecs.Uplink(null, "t", null),
-                        "short", new RouteSpecs.Uplink("a/+", "t", "topic-level:2")),
+                        "short", new RouteSpecs.Uplink("a/+", "t", "topic-level:2"),
+                        "bad-pointer", new RouteSpecs.Uplink("a/b", "t", "json:deviceId"),
+                        "bad-timestamp", new RouteSpecs.Uplink("a/b", "t", null, "json:ts")),
                 Map.of("bad-template", new RouteSpecs.Downlink("commands", "devices/{id}", null, null),
                         "no-kafka-topic", new RouteSpecs.Downlink(null, "x", null, null),
                         "bad-qos", new RouteSpecs.Downlink("c", "x", 3, null),
                         "illegal-topic", new RouteSpecs.Downlink("a topic", "x", null, null))))
                 .isInstanceOf(RouteConfigurationException.class)
-                .hasMessageContaining("9 problems")
+                .hasMessageContaining("11 problems")
+                .hasMessageContaining("bridge.uplink.routes.bad-pointer.key: 'deviceId' is not a JSON pointer (RFC 6901)")
+                .hasMessageContaining("bridge.uplink.routes.bad-timestamp.timestamp: 'ts' is not a JSON pointer (RFC 6901)")
                 .hasMessageContaining("bridge.uplink.routes.bad-filter.mqtt-filter='devices/#/x' is not a valid MQTT topic filter")
                 .hasMessageContaining("bridge.uplink.routes.no-topic.kafka-topic is empty")
                 .hasMessageContaining("bridge.uplink.routes.bad-key.key: unknown key strategy 'device'")
