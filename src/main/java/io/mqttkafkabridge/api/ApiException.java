@@ -20,6 +20,14 @@ public class ApiException extends RuntimeException {
         return new ApiException(404, "Not Found", detail);
     }
 
+    static ApiException conflict(String detail) {
+        return new ApiException(409, "Conflict", detail);
+    }
+
+    static ApiException unavailable(String detail) {
+        return new ApiException(503, "Service Unavailable", detail);
+    }
+
     public int status() {
         return status;
     }

@@ -36,16 +36,17 @@ public final class ApiModel {
     public record BrokerView(int mqttPort, int websocketPort, String websocketPath, int clientsConnected) {
     }
 
+    /** {@code origin}: {@code static} (the configuration) or {@code runtime} (the API); {@code timestamp}: uplink only. */
     public record RouteView(String name, String direction, String mqttFilter, String mqttTopic, String kafkaTopic,
             String key, Integer qos, Boolean retain, long matched, long sent, long failed, long dropped, String lastError,
-            Instant lastErrorAt) {
+            Instant lastErrorAt, String timestamp, String origin) {
     }
 
     public record Routes(List<RouteView> uplink, List<RouteView> downlink) {
     }
 
-    /** POST /api/v1/routes/uplink/dry-run */
-    public record UplinkDryRun(String topic, String payload, String clientId, String username) {
+    /** POST /api/v1/routes/uplink/dry-run; {@code route}: an unsaved route (the configuration's keys) to test alone. */
+    public record UplinkDryRun(String topic, String payload, String clientId, String username, Map<String, Object> route) {
     }
 
     /**
@@ -57,8 +58,9 @@ public final class ApiModel {
             String invalidPayload) {
     }
 
-    /** POST /api/v1/routes/downlink/dry-run */
-    public record DownlinkDryRun(String kafkaTopic, String key, Map<String, String> headers, Integer partition) {
+    /** POST /api/v1/routes/downlink/dry-run; {@code route}: an unsaved route (the configuration's keys) to test alone. */
+    public record DownlinkDryRun(String kafkaTopic, String key, Map<String, String> headers, Integer partition,
+            Map<String, Object> route) {
     }
 
     public record DownlinkOutcome(String route, String mqttTopic, Integer qos, Boolean retain, String dropReason) {

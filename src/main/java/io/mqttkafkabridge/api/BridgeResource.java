@@ -11,6 +11,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -31,6 +32,12 @@ import io.mqttkafkabridge.routing.UplinkRoute;
 import io.mqttkafkabridge.routing.InvalidPayloadException;
 import io.mqttkafkabridge.routing.JsonPayload;
 import io.mqttkafkabridge.config.BridgeConfig;
+import io.mqttkafkabridge.downlink.DownlinkSubscription;
+import io.mqttkafkabridge.metrics.BridgeLog;
+import io.mqttkafkabridge.routes.Direction;
+import io.mqttkafkabridge.routes.RouteKeys;
+import io.mqttkafkabridge.routes.RouteStore;
+import io.mqttkafkabridge.routes.Routes;
 
 /** The bridge's REST API, version 1: publish, clients, routes and their dry runs. Errors are RFC 9457 problems. */
 @Path("/api/v1")
@@ -39,12 +46,22 @@ import io.mqttkafkabridge.config.BridgeConfig;
 public class BridgeResource {
 
     private final EmbeddedBroker broker;
-    private final RouteTable routes;
+    /** The name an unsaved route has in a dry run. */
+    private static final String DRY_RUN = "dry-run";
+
+    private final Routes routes;
+    private final RouteStore store;
+    private final DownlinkSubscription subscription;
+    private final ApiCaller caller;
     private final BridgeMetrics metrics;
     private final Cluster cluster;
     private final java.util.Optional<String> deadLetterTopic;
 
-    BridgeResource(EmbeddedBroker broker, RouteTable routes, BridgeMetrics metrics, Cluster cluster, BridgeConfig config) {
+    BridgeResource(EmbeddedBroker broker, Routes routes, RouteStore store, DownlinkSubscription subscription, ApiCaller caller,
+            BridgeMetrics metrics, Cluster cluster, BridgeConfig config) {
+        this.store = store;
+        this.subscription = subscription;
+        this.caller = caller;
         this.cluster = cluster;
         this.deadLetterTopic = config.uplink().deadLetterTopic();
         this.broker = broker;
@@ -159,23 +176,112 @@ public class BridgeResource {
     @GET
     @Path("/routes")
     public ApiModel.Routes routes() {
+        RouteTable table = routes.table();
         List<ApiModel.RouteView> uplink = new ArrayList<>();
-        for (UplinkRoute route : routes.uplinkRoutes()) {
-            RouteStats s = metrics.uplinkStats(route.name());
-            uplink.add(new ApiModel.RouteView(route.name(), "uplink", route.filter().toString(), null, route.kafkaTopic(),
-                    route.key().toString(), null, null, s.matched(), s.sent(), s.failed(), s.dropped(),
-                    s.lastError() == null ? null : s.lastError().message(), s.lastError() == null ? null : s.lastError().at()));
+        for (UplinkRoute route : table.uplinkRoutes()) {
+            uplink.add(view(route));
         }
         List<ApiModel.RouteView> downlink = new ArrayList<>();
-        for (DownlinkRoute route : routes.downlinkRoutes()) {
-            RouteStats s = metrics.downlinkStats(route.name());
-            downlink.add(new ApiModel.RouteView(route.name(), "downlink", null, route.mqttTopic().toString(),
-                    route.kafkaTopic(), null, route.qos(), route.retain(), s.matched(), s.sent(), s.failed(), s.dropped(),
-                    s.lastError() == null ? null : s.lastError().message(), s.lastError() == null ? null : s.lastError().at()));
+        for (DownlinkRoute route : table.downlinkRoutes()) {
+            downlink.add(view(route));
         }
         return new ApiModel.Routes(uplink, downlink);
     }
 
+    private ApiModel.RouteView view(UplinkRoute route) {
+        RouteStats s = metrics.uplinkStats(route.name());
+        return new ApiModel.RouteView(route.name(), "uplink", route.filter().toString(), null, route.kafkaTopic(),
+                route.key().toString(), null, null, s.matched(), s.sent(), s.failed(), s.dropped(),
+                s.lastError() == null ? null : s.lastError().message(), s.lastError() == null ? null : s.lastError().at(),
+                route.timestamp().toString(), routes.origin(Direction.UPLINK, route.name()).label());
+    }
+
+    private ApiModel.RouteView view(DownlinkRoute route) {
+        RouteStats s = metrics.downlinkStats(route.name());
+        return new ApiModel.RouteView(route.name(), "downlink", null, route.mqttTopic().toString(), route.kafkaTopic(), null,
+                route.qos(), route.retain(), s.matched(), s.sent(), s.failed(), s.dropped(),
+                s.lastError() == null ? null : s.lastError().message(), s.lastError() == null ? null : s.lastError().at(),
+                null, routes.origin(Direction.DOWNLINK, route.name()).label());
+    }
+
+    /**
+     * Creates (201) or replaces (200) a runtime route, with the configuration's keys as a JSON object. It is validated
+     * exactly as start-up validates the configuration (400 naming each key that is wrong; nothing changes), kept in
+     * Kafka, in force here when this returns and on every other replica when it has read it (within a second). A
+     * downlink route returns once this replica's consumer reads its topic (up to 10 s more). Routes of the
+     * configuration are {@code static}: 409.
+     */
+    @PUT
+    @Path("/routes/{direction}/{name}")
+    public Response saveRoute(@PathParam("direction") String directionLabel, @PathParam("name") String name,
+            Map<String, Object> body) {
+        Direction direction = direction(directionLabel);
+        refuseStatic(direction, name);
+        Map<String, String> keys = RouteKeys.text(direction, name, body);
+        RouteTable alone = Routes.validate(direction, name, keys);
+        store.refusal().ifPresent(reason -> {
+            throw ApiException.unavailable(reason);
+        });
+        boolean existed = routes.hasRuntime(direction, name);
+        save(direction, name, keys);
+        String what = existed ? "replaced" : "created";
+        if (direction == Direction.UPLINK) {
+            UplinkRoute route = alone.uplinkRoutes().get(0);
+            BridgeLog.LOG.routeChanged(direction.label(), name, what, caller.user(), route.filter() + " -> " + route.kafkaTopic()
+                    + " (key " + route.key() + ", timestamp " + route.timestamp() + ")");
+            UplinkRoute inForce = routes.uplink(name);
+            return Response.status(existed ? 200 : 201).entity(view(inForce == null ? route : inForce)).build();
+        }
+        DownlinkRoute route = alone.downlinkRoutes().get(0);
+        BridgeLog.LOG.routeChanged(direction.label(), name, what, caller.user(), route.kafkaTopic() + " -> " + route.mqttTopic()
+                + " (qos " + route.qos() + ", retain " + route.retain() + ")");
+        subscription.awaitReading(route.kafkaTopic(), java.time.Duration.ofSeconds(10));
+        DownlinkRoute inForce = routes.downlink(name);
+        return Response.status(existed ? 200 : 201).entity(view(inForce == null ? route : inForce)).build();
+    }
+
+    /** Deletes a runtime route, on every replica (204); 404 when there is none of that name; 409 for a static one. */
+    @DELETE
+    @Path("/routes/{direction}/{name}")
+    public Response deleteRoute(@PathParam("direction") String directionLabel, @PathParam("name") String name) {
+        Direction direction = direction(directionLabel);
+        refuseStatic(direction, name);
+        if (!routes.hasRuntime(direction, name)) {
+            throw ApiException.notFound("No runtime " + direction.label() + " route '" + name + "'");
+        }
+        store.refusal().ifPresent(reason -> {
+            throw ApiException.unavailable(reason);
+        });
+        save(direction, name, null);
+        BridgeLog.LOG.routeChanged(direction.label(), name, "deleted", caller.user(), "-");
+        return Response.noContent().build();
+    }
+
+    private void save(Direction direction, String name, Map<String, String> keys) {
+        try {
+            store.save(direction, name, keys, caller.user());
+        } catch (IllegalStateException e) {
+            throw ApiException.unavailable(e.getMessage());
+        }
+    }
+
+    private static Direction direction(String label) {
+        return Direction.of(label).orElseThrow(() -> ApiException.notFound("No route direction '" + label
+                + "': use uplink or downlink"));
+    }
+
+    private void refuseStatic(Direction direction, String name) {
+        if (routes.isStatic(direction, name)) {
+            throw ApiException.conflict("Route " + direction.label() + "/" + name + " is static: it comes from the configuration ("
+                    + RouteKeys.configKey(direction, name, "*") + "), so change it there and restart; the API changes "
+                    + "runtime routes only");
+        }
+    }
+
+    /**
+     * What the uplink routes make of a publish: the routes in force, or only {@code route} when given (an unsaved
+     * route with the configuration's keys, validated as a PUT is), to test it before saving it.
+     */
     @POST
     @Path("/routes/uplink/dry-run")
     public List<ApiModel.UplinkMatch> uplinkDryRun(ApiModel.UplinkDryRun request) {
@@ -186,13 +292,15 @@ public class BridgeResource {
         if (invalid != null) {
             throw ApiException.badRequest("topic '" + request.topic() + "' is not a topic a device can publish to: " + invalid);
         }
+        RouteTable table = request.route() == null ? routes.table()
+                : Routes.validate(Direction.UPLINK, DRY_RUN, RouteKeys.text(Direction.UPLINK, DRY_RUN, request.route()));
         byte[] payload = request.payload() == null ? new byte[0] : request.payload().getBytes(StandardCharsets.UTF_8);
         MqttPublication publication = new MqttPublication(request.topic(), payload, 1, false,
                 request.clientId() == null ? "dry-run" : request.clientId(), request.username());
         List<ApiModel.UplinkMatch> matches = new ArrayList<>();
         JsonPayload json = new JsonPayload(payload);
         long now = System.currentTimeMillis();
-        for (UplinkRoute route : routes.uplinkRoutesFor(request.topic())) {
+        for (UplinkRoute route : table.uplinkRoutesFor(request.topic())) {
             try {
                 UplinkRecord record = route.toRecord(publication, now, json);
                 matches.add(new ApiModel.UplinkMatch(route.name(), record.kafkaTopic(), record.key(), record.timestamp(),
@@ -206,17 +314,23 @@ public class BridgeResource {
         return matches;
     }
 
+    /**
+     * What the downlink routes make of a Kafka record: the routes in force for its topic, or only {@code route} when
+     * given (unsaved, validated as a PUT is).
+     */
     @POST
     @Path("/routes/downlink/dry-run")
     public List<ApiModel.DownlinkOutcome> downlinkDryRun(ApiModel.DownlinkDryRun request) {
         if (request == null || request.kafkaTopic() == null) {
             throw ApiException.badRequest("Give the Kafka topic of the record: {\"kafkaTopic\": \"device-commands\", \"key\": \"d1\"}");
         }
+        RouteTable table = request.route() == null ? routes.table()
+                : Routes.validate(Direction.DOWNLINK, DRY_RUN, RouteKeys.text(Direction.DOWNLINK, DRY_RUN, request.route()));
         Map<String, String> headers = request.headers() == null ? Map.of() : request.headers();
         TopicTemplate.KafkaRecordView record = TopicTemplate.KafkaRecordView.of(request.kafkaTopic(),
                 request.partition() == null ? 0 : request.partition(), request.key(), headers::get);
         List<ApiModel.DownlinkOutcome> outcomes = new ArrayList<>();
-        for (DownlinkRoute route : routes.downlinkRoutesFor(request.kafkaTopic())) {
+        for (DownlinkRoute route : table.downlinkRoutesFor(request.kafkaTopic())) {
             TopicTemplate.Result result = route.mqttTopic().render(record);
             outcomes.add(result.isDropped()
                     ? new ApiModel.DownlinkOutcome(route.name(), null, null, null, result.dropReason())
@@ -224,7 +338,6 @@ public class BridgeResource {
         }
         return outcomes;
     }
-
 
     private static Map<String, String> headers(UplinkRecord record) {
         Map<String, String> headers = new LinkedHashMap<>();

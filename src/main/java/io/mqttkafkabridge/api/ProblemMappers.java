@@ -19,6 +19,12 @@ public class ProblemMappers {
         return Problem.response(e.status(), e.title(), e.getMessage(), uri.getPath());
     }
 
+    /** A route the API was given that start-up would refuse: every problem, each naming its configuration key. */
+    @ServerExceptionMapper
+    public Response route(io.mqttkafkabridge.routing.RouteConfigurationException e, UriInfo uri) {
+        return Problem.response(400, "Bad Request", String.join("; ", e.problems()), uri.getPath());
+    }
+
     @ServerExceptionMapper
     public Response json(JacksonException e, UriInfo uri) {
         return Problem.response(400, "Bad Request", "The body is not the JSON this endpoint takes: " + e.getOriginalMessage(),

@@ -27,7 +27,7 @@ import io.mqttkafkabridge.config.BridgeConfig;
 import io.mqttkafkabridge.config.DataFolder;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
-import io.mqttkafkabridge.routing.RouteTable;
+import io.mqttkafkabridge.routes.Routes;
 import io.mqttkafkabridge.security.MqttAccess;
 import io.mqttkafkabridge.uplink.UplinkJournal;
 import io.netty.buffer.Unpooled;
@@ -56,7 +56,7 @@ public class EmbeddedBroker {
     private static final String INTERNAL_CLIENT_ID = "mqtt-kafka-bridge";
 
     private final BridgeConfig.Broker config;
-    private final RouteTable routes;
+    private final Routes routes;
     private final UplinkJournal uplink;
     private final Counter quarantined;
     private final Counter accepted;
@@ -80,7 +80,7 @@ public class EmbeddedBroker {
     private final jakarta.enterprise.inject.Instance<BrokerStartHook> hooks;
     private volatile Admission admission;
 
-    EmbeddedBroker(BridgeConfig config, RouteTable routes, UplinkJournal uplink, MeterRegistry registry, MqttAccess access,
+    EmbeddedBroker(BridgeConfig config, Routes routes, UplinkJournal uplink, MeterRegistry registry, MqttAccess access,
             jakarta.enterprise.inject.Instance<BrokerStartHook> hooks) {
         this.hooks = hooks;
         this.config = config.broker();
@@ -233,15 +233,15 @@ public class EmbeddedBroker {
     }
 
     private void logRoutes() {
-        if (routes.uplinkRoutes().isEmpty()) {
+        if (routes.table().uplinkRoutes().isEmpty()) {
             BridgeLog.LOG.noUplinkRoute();
         }
-        if (routes.downlinkRoutes().isEmpty()) {
+        if (routes.table().downlinkRoutes().isEmpty()) {
             BridgeLog.LOG.noDownlinkRoute();
         }
         BridgeLog.LOG.routes(
-                routes.uplinkRoutes().stream().map(r -> r.name() + ": " + r.filter() + " -> " + r.kafkaTopic()).toList().toString(),
-                routes.downlinkRoutes().stream().map(r -> r.name() + ": " + r.kafkaTopic() + " -> " + r.mqttTopic()).toList().toString());
+                routes.table().uplinkRoutes().stream().map(r -> r.name() + ": " + r.filter() + " -> " + r.kafkaTopic()).toList().toString(),
+                routes.table().downlinkRoutes().stream().map(r -> r.name() + ": " + r.kafkaTopic() + " -> " + r.mqttTopic()).toList().toString());
     }
 
     /**

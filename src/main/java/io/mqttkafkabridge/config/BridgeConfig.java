@@ -246,12 +246,21 @@ public interface BridgeConfig {
 
     /** The REST API under /api/v1. */
     interface Api {
-        /** none, or token: every request needs Authorization: Bearer {@link #token()}. */
+        /**
+         * none, or token: every request needs {@code Authorization: Bearer} {@link #token()}, or HTTP basic with a user
+         * of the password file.
+         */
         @WithDefault("token")
         ApiAuth auth();
 
-        /** The bearer token of the API. */
+        /** The bearer token of the API; who holds it is an admin. */
         Optional<String> token();
+
+        /**
+         * Users of the password file ({@code bridge.security.password-file}, HTTP basic) who may change things: routes,
+         * disconnects, publishes. Every other user who signs in may read.
+         */
+        Optional<java.util.List<String>> admins();
     }
 
     /** How the REST API authenticates. */

@@ -19,8 +19,8 @@ import io.smallrye.config.PropertiesConfigSource;
 
 /**
  * Tells the Kafka connector which topics the {@code downlink} channel reads: the distinct
- * {@code bridge.downlink.routes.*.kafka-topic} values, so topic names are written once, in the routes. With no
- * downlink route the channel is disabled. Its consumer group is {@code bridge.downlink.group-id}, by default one
+ * {@code bridge.downlink.routes.*.kafka-topic} values, so topic names are written once, in the routes, as a pattern
+ * that matches exactly those ({@link #topicPattern}); the runtime routes add theirs after start-up. Its consumer group is {@code bridge.downlink.group-id}, by default one
  * per host so every replica sees every record, with the same name as static member id. Values set explicitly under {@code mp.messaging.incoming.downlink.*}
  * win (this source has a low ordinal). SmallRye Config calls this once per configuration build, at build time
  * and at start-up; it reads route names as properties ({@code bridge.downlink.routes.<name>.kafka-topic}, with an
@@ -28,7 +28,8 @@ import io.smallrye.config.PropertiesConfigSource;
  */
 public class DownlinkChannelConfigSourceFactory implements ConfigSourceFactory {
 
-    static final String TOPICS = "mp.messaging.incoming.downlink.topics";
+    static final String TOPIC = "mp.messaging.incoming.downlink.topic";
+    static final String PATTERN = "mp.messaging.incoming.downlink.pattern";
     static final String ENABLED = "mp.messaging.incoming.downlink.enabled";
     static final String GROUP_ID = "mp.messaging.incoming.downlink.group.id";
     static final String GROUP_INSTANCE_ID = "mp.messaging.incoming.downlink.group.instance.id";
@@ -66,11 +67,11 @@ public class DownlinkChannelConfigSourceFactory implements ConfigSourceFactory {
         }
         Map<String, String> channel = new HashMap<>();
         // always explicit: Quarkus keeps the values it saw at build time as defaults, routes given only at run time
-        // (environment variables of a container) must override them
-        channel.put(ENABLED, Boolean.toString(!topics.isEmpty()));
-        if (!topics.isEmpty()) {
-            channel.put(TOPICS, String.join(",", topics));
-        }
+        // (environment variables of a container) must override them. Always on, and by pattern: the runtime routes
+        // (read from Kafka after start-up) change the topics without a restart (DownlinkSubscription).
+        channel.put(ENABLED, "true");
+        channel.put(PATTERN, "true");
+        channel.put(TOPIC, topicPattern(topics));
         ConfigValue configured = context.getValue("bridge.downlink.group-id");
         String groupId = configured != null && configured.getValue() != null && !configured.getValue().isBlank()
                 ? configured.getValue().trim()
@@ -80,6 +81,17 @@ public class DownlinkChannelConfigSourceFactory implements ConfigSourceFactory {
         // waiting for the dead member's session to time out (45 s)
         channel.put(GROUP_INSTANCE_ID, groupId);
         return List.of(new PropertiesConfigSource(channel, "bridge downlink routes", ORDINAL));
+    }
+
+    /**
+     * The regular expression that matches exactly these Kafka topics (none: a pattern that matches no topic), as the
+     * consumer's pattern subscription takes it.
+     */
+    public static String topicPattern(java.util.Collection<String> topics) {
+        if (topics.isEmpty()) {
+            return "(?!)";
+        }
+        return topics.stream().sorted().map(java.util.regex.Pattern::quote).collect(java.util.stream.Collectors.joining("|"));
     }
 
     /** The pod name in Kubernetes (HOSTNAME), else the host's name. */

@@ -56,8 +56,12 @@ public class DownlinkAssignment implements KafkaConsumerRebalanceListener {
                 .register(registry);
     }
 
+    /** The partitions the consumer reads, as of its last assignment. */
+    private volatile Set<TopicPartition> assignment = Set.of();
+
     @Override
     public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        assignment = Set.copyOf(consumer.assignment());
         check(consumer.groupMetadata().groupId(), consumer.assignment(), consumer.subscription(),
                 topic -> consumer.partitionsFor(topic, Duration.ofSeconds(5)),
                 () -> consumer.enforceRebalance("the assignment lacks partitions of the subscribed topics"));
@@ -107,6 +111,11 @@ public class DownlinkAssignment implements KafkaConsumerRebalanceListener {
             reportedShared = missing.size();
             BridgeLog.LOG.downlinkGroupShared(group, total - missing.size(), total, String.join(", ", missing));
         }
+    }
+
+    /** Whether the consumer reads partitions of this topic, as of its last assignment. */
+    public boolean reads(String topic) {
+        return assignment.stream().anyMatch(partition -> partition.topic().equals(topic));
     }
 
     /** Partitions of the downlink's topics given to another member of the group, as of the last assignment. */

@@ -18,7 +18,7 @@ import io.mqttkafkabridge.broker.EmbeddedBroker;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.routing.DownlinkRoute;
-import io.mqttkafkabridge.routing.RouteTable;
+import io.mqttkafkabridge.routes.Routes;
 import io.mqttkafkabridge.routing.TopicTemplate;
 import io.smallrye.reactive.messaging.kafka.IncomingKafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
@@ -42,17 +42,17 @@ public class DownlinkDispatcher {
     /** How often a batch waiting for the broker's session loops to catch up looks again. */
     private static final long BEHIND_POLL_MILLIS = 1;
 
-    private final RouteTable routes;
+    private final Routes routes;
     private final EmbeddedBroker broker;
     private final BridgeMetrics metrics;
     /** By route name. */
     private final Map<String, BridgeMetrics.DownlinkCounters> counters = new ConcurrentHashMap<>();
 
-    DownlinkDispatcher(RouteTable routes, EmbeddedBroker broker, BridgeMetrics metrics) {
+    DownlinkDispatcher(Routes routes, EmbeddedBroker broker, BridgeMetrics metrics) {
         this.routes = routes;
         this.broker = broker;
         this.metrics = metrics;
-        for (DownlinkRoute route : routes.downlinkRoutes()) {
+        for (DownlinkRoute route : routes.table().downlinkRoutes()) {
             counters.put(route.name(), metrics.downlinkCounters(route.name()));
         }
     }
@@ -95,7 +95,7 @@ public class DownlinkDispatcher {
 
     /** Publishes one record through each route of its topic (or drops it there); stops at the first failure. */
     private Outcome publish(KafkaRecord<Object, byte[]> record) {
-        List<DownlinkRoute> matched = routes.downlinkRoutesFor(record.getTopic());
+        List<DownlinkRoute> matched = routes.table().downlinkRoutesFor(record.getTopic());
         if (matched.isEmpty()) {
             return Outcome.DONE;
         }

@@ -311,4 +311,47 @@ public interface BridgeLog extends BasicLogger {
     @LogMessage(level = WARN)
     @Message(id = 714, value = "Cluster: persistent session of client %s could not be moved: %s")
     void clusterSessionMoveFailed(String clientId, String reason);
+
+    @LogMessage(level = INFO)
+    @Message(id = 800, value = "Runtime routes: %d read from Kafka topic '%s' and in force")
+    void runtimeRoutesLoaded(int count, String topic);
+
+    @LogMessage(level = INFO)
+    @Message(id = 801, value = "Route %s/%s %s through the API by user '%s' on replica '%s', read from the routes topic and in force here")
+    void runtimeRouteApplied(String direction, String name, String what, String user, String node);
+
+    @LogMessage(level = INFO)
+    @Message(id = 802, value = "Route %s/%s %s through the API by user '%s': %s")
+    void routeChanged(String direction, String name, String what, String user, String route);
+
+    @LogMessage(level = WARN)
+    @Message(id = 803, value = "Runtime routes: waiting for Kafka to create or read topic '%s' (logged at most every 30 s): %s; "
+            + "the uplink sends nothing until they are read")
+    void runtimeRoutesWaiting(String topic, String reason);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 804, value = "Runtime routes are off: Kafka topic '%s' cannot be used (%s). The configured routes are in force; "
+            + "the API refuses route changes. Grant the bridge's Kafka user Create, Read, Write and Describe on it, or create "
+            + "it with cleanup.policy=compact")
+    void runtimeRoutesUnavailable(String topic, String reason);
+
+    @LogMessage(level = WARN)
+    @Message(id = 805, value = "Runtime routes: reading Kafka topic '%s' failed, trying again in 1 s: %s")
+    void runtimeRoutesReadFailed(String topic, String reason);
+
+    @LogMessage(level = WARN)
+    @Message(id = 806, value = "Runtime routes: record at offset %2$d of Kafka topic '%1$s' is left out: %3$s")
+    void runtimeRouteUnreadable(String topic, long offset, String reason);
+
+    @LogMessage(level = WARN)
+    @Message(id = 807, value = "Runtime route %s/%s is left out: a route of that name is configured (static), and that one is in force")
+    void runtimeRouteShadowed(String direction, String name);
+
+    @LogMessage(level = WARN)
+    @Message(id = 808, value = "Runtime route %s/%s is left out, it is invalid: %s")
+    void runtimeRouteInvalid(String direction, String name, String problems);
+
+    @LogMessage(level = WARN)
+    @Message(id = 809, value = "The downlink could not change the Kafka topics it reads to %s: %s; it tries again in 1 s")
+    void downlinkResubscribeFailed(String topics, String reason);
 }

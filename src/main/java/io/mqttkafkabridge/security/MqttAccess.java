@@ -93,6 +93,27 @@ public class MqttAccess {
         }
     }
 
+    /**
+     * An operator signing in to the REST API with HTTP basic: true only when the password file names the user with
+     * this password (checked as a CONNECT is; anonymous access does not apply).
+     */
+    public boolean verifyPassword(String username, byte[] password) {
+        PasswordFile file = passwords.current();
+        if (username == null || file == null) {
+            return false;
+        }
+        try {
+            return file.check(username, password) == PasswordFile.Check.ACCEPTED;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Whether a password file is configured (HTTP basic on the API needs one). */
+    public boolean hasPasswordFile() {
+        return passwords.current() != null;
+    }
+
     /** Why a PUBLISH to {@code topic} is refused, or empty when it is allowed. */
     public Optional<String> publishDenial(String topic, String username, String clientId) {
         if (topic == null || topic.isEmpty()) {

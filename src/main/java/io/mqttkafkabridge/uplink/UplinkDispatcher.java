@@ -36,7 +36,7 @@ import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.routing.InvalidPayloadException;
 import io.mqttkafkabridge.routing.JsonPayload;
 import io.mqttkafkabridge.routing.MqttPublication;
-import io.mqttkafkabridge.routing.RouteTable;
+import io.mqttkafkabridge.routes.Routes;
 import io.mqttkafkabridge.routing.UplinkRecord;
 import io.mqttkafkabridge.routing.UplinkRoute;
 import io.quarkus.runtime.ShutdownEvent;
@@ -69,7 +69,7 @@ public class UplinkDispatcher {
     /** Records handed to the producer and not yet completed, at most: bounds the heap they take. */
     static final int IN_FLIGHT = 4096;
 
-    private final RouteTable routes;
+    private final Routes routes;
     private final BridgeMetrics metrics;
     private final UplinkJournal uplinkJournal;
     private final Journal journal;
@@ -89,7 +89,7 @@ public class UplinkDispatcher {
     /** When MKB0323/MKB0324 was last logged, per route (the reader thread's only). */
     private final java.util.Map<String, Long> invalidLogged = new java.util.HashMap<>();
 
-    UplinkDispatcher(RouteTable routes, BridgeMetrics metrics, UplinkJournal journal, BridgeConfig config,
+    UplinkDispatcher(Routes routes, BridgeMetrics metrics, UplinkJournal journal, BridgeConfig config,
             KafkaAdmin topicProbe, UplinkForwarding forwarding, KafkaClientService kafkaClients) {
         this.kafkaClients = kafkaClients;
         this.forwarding = forwarding;
@@ -138,9 +138,10 @@ public class UplinkDispatcher {
     }
 
     private void readLoop() {
-        // forwarding decisions need the cluster's subscriptions: entries replayed after a restart wait for them;
-        // the connector registers the channel's producer once the channel is wired
-        while (running && (!forwarding.ready().toCompletableFuture().isDone() || (producer = uplinkProducer()) == null)) {
+        // forwarding decisions need the cluster's subscriptions, routing needs the runtime routes: entries replayed
+        // after a restart wait for them; the connector registers the channel's producer once the channel is wired
+        while (running && (!forwarding.ready().toCompletableFuture().isDone() || !routes.loaded().toCompletableFuture().isDone()
+                || (producer = uplinkProducer()) == null)) {
             LockSupport.parkNanos(10_000_000L);
         }
         List<Outbound> batch = List.of();
@@ -178,7 +179,7 @@ public class UplinkDispatcher {
      */
     private List<Outbound> expand(JournalEntry entry) {
         MqttPublication publication = entry.publication();
-        List<UplinkRoute> matching = routes.uplinkRoutesFor(publication.topic());
+        List<UplinkRoute> matching = routes.table().uplinkRoutesFor(publication.topic());
         List<UplinkRecord> internal = forwarding.recordsFor(publication);
         if (matching.isEmpty()) {
             metrics.uplinkUnrouted();
