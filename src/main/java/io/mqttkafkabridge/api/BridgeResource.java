@@ -217,6 +217,9 @@ public class BridgeResource {
             Map<String, Object> body) {
         Direction direction = direction(directionLabel);
         refuseStatic(direction, name);
+        if (name.equals(DRY_RUN)) {
+            throw ApiException.badRequest("route name '" + DRY_RUN + "' is taken by the dry-run endpoints; choose another");
+        }
         Map<String, String> keys = RouteKeys.text(direction, name, body);
         RouteTable alone = Routes.validate(direction, name, keys);
         store.refusal().ifPresent(reason -> {

@@ -40,8 +40,6 @@ public final class RouteKeys {
         List<String> problems = new ArrayList<>();
         if (name == null || !NAME.matcher(name).matches()) {
             problems.add("route name '" + name + "' is not 1 to 64 letters, digits, '-' or '_'");
-        } else if (name.equals("dry-run")) {
-            problems.add("route name 'dry-run' is taken by the dry-run endpoints; choose another");
         }
         List<String> known = direction == Direction.UPLINK ? UPLINK : DOWNLINK;
         Map<String, String> text = new LinkedHashMap<>();
