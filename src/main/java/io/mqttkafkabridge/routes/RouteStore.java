@@ -175,7 +175,6 @@ public class RouteStore {
         KafkaConsumer<String, byte[]> reading = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
         consumer = reading;
         Map<TopicPartition, Long> ends = null;
-        int count = 0;
         try {
             while (running) {
                 try {
@@ -190,14 +189,14 @@ public class RouteStore {
                     }
                     boolean loading = !routes.loaded().toCompletableFuture().isDone();
                     for (ConsumerRecord<String, byte[]> record : reading.poll(Duration.ofMillis(200))) {
-                        count += apply(record, loading) ? 1 : 0;
+                        apply(record, loading);
                         synchronized (applied) {
                             applied.put(record.partition(), record.offset() + 1);
                             applied.notifyAll();
                         }
                     }
                     if (loading && caughtUp(reading, ends)) {
-                        BridgeLog.LOG.runtimeRoutesLoaded(count, topic);
+                        BridgeLog.LOG.runtimeRoutesLoaded(routes.runtimeCount(), topic);
                         routes.markLoaded();
                     }
                 } catch (org.apache.kafka.common.errors.InterruptException | org.apache.kafka.common.errors.WakeupException e) {
@@ -249,14 +248,14 @@ public class RouteStore {
         routes.markLoaded();
     }
 
-    /** Puts one record's route in force; true when it is a route (not a deletion). */
-    private boolean apply(ConsumerRecord<String, byte[]> record, boolean loading) {
+    /** Puts one record's route in force (or deletes it). */
+    private void apply(ConsumerRecord<String, byte[]> record, boolean loading) {
         String key = record.key();
         int slash = key == null ? -1 : key.indexOf('/');
         Optional<Direction> direction = slash < 0 ? Optional.empty() : Direction.of(key.substring(0, slash));
         if (direction.isEmpty()) {
             BridgeLog.LOG.runtimeRouteUnreadable(topic, record.offset(), "key '" + key + "' is not uplink/<name> or downlink/<name>");
-            return false;
+            return;
         }
         String name = key.substring(slash + 1);
         Map<String, String> keys = null;
@@ -273,7 +272,7 @@ public class RouteStore {
                 }
             } catch (java.io.IOException | RuntimeException e) {
                 BridgeLog.LOG.runtimeRouteUnreadable(topic, record.offset(), String.valueOf(e));
-                return false;
+                return;
             }
         }
         boolean changed = routes.applyRuntime(direction.get(), name, keys);
@@ -281,7 +280,6 @@ public class RouteStore {
             BridgeLog.LOG.runtimeRouteApplied(direction.get().label(), name, keys == null ? "deleted" : "saved",
                     by == null ? "?" : by, String.valueOf(header(record, HEADER_NODE)));
         }
-        return keys != null;
     }
 
     private static String header(ConsumerRecord<String, byte[]> record, String name) {

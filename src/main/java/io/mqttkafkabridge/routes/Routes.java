@@ -165,6 +165,11 @@ public class Routes {
         return true;
     }
 
+    /** How many runtime routes are in force. */
+    public synchronized int runtimeCount() {
+        return runtimeKeys.size();
+    }
+
     /** The keys of a runtime route as saved, or null. */
     public synchronized Map<String, String> runtimeKeys(Direction direction, String name) {
         return runtimeKeys.get(direction.label() + "/" + name);
