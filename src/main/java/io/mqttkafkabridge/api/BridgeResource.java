@@ -222,9 +222,7 @@ public class BridgeResource {
         }
         Map<String, String> keys = RouteKeys.text(direction, name, body);
         RouteTable alone = Routes.validate(direction, name, keys);
-        store.refusal().ifPresent(reason -> {
-            throw ApiException.unavailable(reason);
-        });
+        refuseUnlessLoaded();
         boolean existed = routes.hasRuntime(direction, name);
         save(direction, name, keys);
         String what = existed ? "replaced" : "created";
@@ -252,12 +250,24 @@ public class BridgeResource {
         if (!routes.hasRuntime(direction, name)) {
             throw ApiException.notFound("No runtime " + direction.label() + " route '" + name + "'");
         }
-        store.refusal().ifPresent(reason -> {
-            throw ApiException.unavailable(reason);
-        });
+        refuseUnlessLoaded();
         save(direction, name, null);
         BridgeLog.LOG.routeChanged(direction.label(), name, "deleted", caller.user(), "-");
         return Response.noContent().build();
+    }
+
+    /** Right after start-up the runtime routes may still be being read: waits up to 10 s for them, then refuses (503). */
+    private void refuseUnlessLoaded() {
+        try {
+            routes.loaded().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            // refused below, saying why
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        store.refusal().ifPresent(reason -> {
+            throw ApiException.unavailable(reason);
+        });
     }
 
     private void save(Direction direction, String name, Map<String, String> keys) {

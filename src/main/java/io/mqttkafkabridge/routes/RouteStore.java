@@ -276,9 +276,11 @@ public class RouteStore {
             }
         }
         boolean changed = routes.applyRuntime(direction.get(), name, keys);
-        if (changed && !loading) {
+        String from = header(record, HEADER_NODE);
+        // the replica that took the change logs it with MKB0802
+        if (changed && !loading && !node.equals(from)) {
             BridgeLog.LOG.runtimeRouteApplied(direction.get().label(), name, keys == null ? "deleted" : "saved",
-                    by == null ? "?" : by, String.valueOf(header(record, HEADER_NODE)));
+                    by == null ? "?" : by, String.valueOf(from));
         }
     }
 

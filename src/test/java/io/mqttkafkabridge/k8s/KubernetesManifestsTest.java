@@ -173,6 +173,7 @@ class KubernetesManifestsTest {
         internal.put("mqtt-kafka-bridge.sessions", new Object[] {"compact", 3});
         internal.put("mqtt-kafka-bridge.retained", new Object[] {"compact", 3});
         internal.put("mqtt-kafka-bridge.nodes", new Object[] {"compact", 1});
+        internal.put("mqtt-kafka-bridge.routes", new Object[] {"compact", 1});
         assertThat(topics).containsKeys(internal.keySet().toArray(String[]::new));
         internal.forEach((name, expected) -> {
             JsonNode topic = topics.get(name);
