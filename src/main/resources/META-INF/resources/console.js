@@ -255,7 +255,9 @@
       } else {
         charts[name] = new uPlot({ width: chartWidth(name), height: 150,
           series: [{}].concat(series.map(([, label, stroke]) => ({ label, stroke, width: 1.5 }))),
-          scales: { y: { range: (u, min, max) => [0, Math.max(1, (max || 0) * 1.1)] } },
+          // at most the last 15 minutes the history holds, at least one (a young bridge's few points stay readable)
+          scales: { x: { time: true, range: (u, min, max) => [Math.min(min, max - 60), max] },
+            y: { range: (u, min, max) => [0, Math.max(1, (max || 0) * 1.1)] } },
           axes: [{}, { size: 60 }], legend: { live: false } }, data, $('chart-' + name));
       }
       $('latest-' + name).textContent = series.map(([, label, , unit], i) => {
