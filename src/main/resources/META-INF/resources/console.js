@@ -229,7 +229,8 @@
     form.elements['dry-run'].addEventListener('click', () => dryRun(form));
     form.elements.delete.addEventListener('click', () => deleteRoute(form, form.elements.name.value.trim()));
     form.elements.name.addEventListener('input', () => markStatic(form));
-    form.addEventListener('reset', () => setTimeout(() => { markStatic(form); show(form, ''); }));
+    form.elements.clear.addEventListener('click', () => show(form, ''));
+    form.addEventListener('reset', () => setTimeout(() => markStatic(form)));
   }
 
   // Charts: GET api/v1/metrics/history, the bridge's own meters every 2 s over 15 minutes, drawn by uPlot.
