@@ -1,11 +1,13 @@
-// Creates an uplink route in the web console's route editor, in headless Chromium, and watches it carry messages.
+// Creates an uplink route in the web console's route editor, in headless Chromium, and watches it carry messages; a
+// downlink route too (dry run, save, delete).
 // Usage: node console-route-editor.mjs <console url> <screenshot.png> <route name> <kafka topic> <device id>
-// Prints ROUTE-READY once the route is saved (the caller then has the device publish to editor/<device id>/data),
-// then OK once the messages-in chart has moved, the screenshot is saved and the route deleted again.
+//        <downlink kafka topic>
+// Prints ROUTE-READY once the routes are saved (the caller then has the device publish to editor/<device id>/data),
+// then OK once the messages-in chart has moved, the screenshot is saved and the routes deleted again.
 // On a failure, saves <screenshot>-failed.png of the page as it was.
 import { chromium } from 'playwright-core';
 
-const [url, screenshot, routeName, kafkaTopic, deviceId] = process.argv.slice(2);
+const [url, screenshot, routeName, kafkaTopic, deviceId, commandsTopic] = process.argv.slice(2);
 const form = '#uplink-form';
 const field = (name) => `${form} [name="${name}"]`;
 const browser = await chromium.launch({
@@ -16,11 +18,11 @@ const browser = await chromium.launch({
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 page.on('pageerror', (e) => console.log('PAGE-ERROR ' + e.message));
 page.on('dialog', (dialog) => dialog.accept()); // the editor asks before it deletes
-const resultOf = () => page.textContent(`${form} .result`);
-async function waitForResult(className) {
-  await page.waitForFunction((c) => document.querySelector('#uplink-form .result').classList.contains(c), className,
+const resultOf = (of = form) => page.textContent(`${of} .result`);
+async function waitForResult(className, of = form) {
+  await page.waitForFunction(([f, c]) => document.querySelector(`${f} .result`).classList.contains(c), [of, className],
     { timeout: 10000 });
-  return resultOf();
+  return resultOf(of);
 }
 try {
   await page.goto(url);
@@ -35,7 +37,9 @@ try {
   await page.fill(field('timestamp'), 'broker');
   await page.click(field('save'));
   const problem = await waitForResult('error');
-  if (!problem.includes(`bridge.uplink.routes.${routeName}.mqtt-filter`)) throw new Error(`the problem "${problem}" does not name the key`);
+  if (!problem.includes('mqtt-filter') || !problem.includes('editor/#/data')) {
+    throw new Error(`the problem "${problem}" does not name the key and its value`);
+  }
   if (!(await page.$eval(field('mqtt-filter'), (input) => input.classList.contains('invalid')))) {
     throw new Error('the mqtt-filter field is not marked invalid');
   }
@@ -60,6 +64,24 @@ try {
   if (row[2] !== 'MQTT editor/+/data' || !row[3].startsWith(`Kafka ${kafkaTopic} (key topic-level:1`) || row[9] !== 'runtime') {
     throw new Error('route row ' + JSON.stringify(row));
   }
+
+  // a downlink route: dry run of the unsaved route, then save
+  const down = '#downlink-form';
+  const downField = (name) => `${down} [name="${name}"]`;
+  const downlinkName = routeName + '-commands';
+  await page.fill(downField('name'), downlinkName);
+  await page.fill(downField('kafka-topic'), commandsTopic);
+  await page.fill(downField('mqtt-topic'), 'editor/{key}/commands');
+  await page.selectOption(downField('qos'), '1');
+  await page.fill(downField('dry-key'), deviceId);
+  await page.click(downField('dry-run'));
+  const downDryRun = await waitForResult('ok', down);
+  if (downDryRun !== `→ MQTT editor/${deviceId}/commands (QoS 1)`) throw new Error(`downlink dry run: "${downDryRun}"`);
+  await page.click(downField('save'));
+  await page.waitForFunction(() => document.querySelector('#downlink-form .result').textContent.startsWith('created'),
+    null, { timeout: 10000 }).catch(async () => { throw new Error(`downlink save: "${await resultOf(down)}"`); });
+  await page.waitForSelector(`#routes tr[data-route="${downlinkName}"] .badge.runtime`, { timeout: 10000 });
+
   const since = await page.evaluate(() => Date.now() / 1000);
   console.log('ROUTE-READY');
 
@@ -75,7 +97,9 @@ try {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: screenshot, fullPage: true });
 
-  // delete from the editor: gone from the table
+  // delete: the downlink route from its row, the uplink route from the editor; gone from the table
+  await page.click(`#routes tr[data-route="${downlinkName}"] button:has-text("Delete")`);
+  await page.waitForSelector(`#routes tr[data-route="${downlinkName}"]`, { state: 'detached', timeout: 10000 });
   await page.click(`#routes tr[data-route="${routeName}"] button:has-text("Edit")`);
   await page.waitForFunction((name) => document.querySelector('#uplink-form [name="name"]').value === name, routeName,
     { timeout: 10000 });

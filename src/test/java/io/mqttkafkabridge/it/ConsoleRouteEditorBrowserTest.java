@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -42,7 +41,8 @@ import io.quarkus.test.junit.TestProfile;
  * ({@code PUT /api/v1/routes/uplink/{name}}); a real MQTT device publishes through it, the route's Sent column and the
  * messages-in chart move, and the records are in the test's own Kafka topic with the key the route gives. Saves
  * target/console-screenshot.png (charts, routes table with the new route, editor), then deletes the route in the
- * editor.
+ * editor. A downlink route (from a second topic of its own to editor/{key}/commands) goes through a dry run, Save and
+ * Delete in its form too.
  */
 @QuarkusTest
 @TestProfile(ConsoleBrowserTest.WithWebSocket.class)
@@ -69,14 +69,15 @@ class ConsoleRouteEditorBrowserTest {
         // given: a Kafka topic of this test's own, and a device that will publish to editor/<id>/data (no static route
         // matches editor/#)
         String topic = unique("it-editor");
-        createTopic(topic);
+        String commandsTopic = unique("it-editor-commands");
+        createTopics(topic, commandsTopic);
         String route = unique("editor");
         String deviceId = unique("editor-device");
         byte[] payload = Devices.utf8(unique("reading"));
         Mqtt3BlockingClient device = Devices.connect(broker.port(), deviceId, null);
 
         Process node = new ProcessBuilder("node", script.toString(), console.toString(), screenshot.toString(), route, topic,
-                deviceId).directory(script.getParent().toFile()).redirectErrorStream(true).start();
+                deviceId, commandsTopic).directory(script.getParent().toFile()).redirectErrorStream(true).start();
         ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor();
         watchdog.schedule(node::destroyForcibly, 150, TimeUnit.SECONDS);
         List<String> output = new ArrayList<>();
@@ -103,11 +104,12 @@ class ConsoleRouteEditorBrowserTest {
         assertThat(records).hasSize(MESSAGES).allSatisfy(r -> assertThat(r.key()).as("key topic-level:1").isEqualTo(deviceId));
     }
 
-    private static void createTopic(String topic) throws Exception {
+    private static void createTopics(String... topics) throws Exception {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestResource.bootstrapServers());
         try (Admin admin = Admin.create(props)) {
-            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of()))).all().get(30, TimeUnit.SECONDS);
+            admin.createTopics(java.util.Arrays.stream(topics).map(t -> new NewTopic(t, 1, (short) 1)).toList())
+                    .all().get(30, TimeUnit.SECONDS);
         }
     }
 }
