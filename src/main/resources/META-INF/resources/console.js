@@ -207,7 +207,9 @@
         const matches = await api('routes/uplink/dry-run', { method: 'POST',
           body: JSON.stringify({ topic, payload: form.elements['dry-payload'].value, route }) });
         show(form, matches.length === 0 ? 'no match: ' + topic + ' is not in ' + route['mqtt-filter'] : matches.map((m) =>
-          '→ Kafka ' + m.kafkaTopic + ', key ' + m.key + '\n  headers ' + JSON.stringify(m.headers)).join('\n'), 'ok');
+          (m.invalidPayload ? 'invalid payload: ' + m.invalidPayload + '\n→ dead-letter topic ' + (m.kafkaTopic || 'none: dropped')
+            : '→ Kafka ' + m.kafkaTopic + ', key ' + m.key + (m.timestamp ? ', time ' + new Date(m.timestamp).toISOString() : ''))
+          + '\n  headers ' + JSON.stringify(m.headers)).join('\n'), 'ok');
       } else {
         const headers = {};
         form.elements['dry-headers'].value.split(',').map((h) => h.trim()).filter(Boolean).forEach((h) => {
