@@ -92,11 +92,16 @@ public class MeterHistory {
     }
 
     private void sample() {
+        sample(System.nanoTime(), System.currentTimeMillis());
+    }
+
+    /** Reads the meters at {@code nanos} ({@link System#nanoTime()}), the point's time being {@code epochMillis}. */
+    void sample(long nanos, long epochMillis) {
         try {
-            Totals now = read();
+            Totals now = read(nanos);
             synchronized (this) {
                 if (previous != null) {
-                    add(between(previous, now));
+                    add(between(previous, now, epochMillis));
                 }
                 previous = now;
             }
@@ -112,11 +117,11 @@ public class MeterHistory {
         size = Math.min(size + 1, CAPACITY);
     }
 
-    private static Sample between(Totals before, Totals now) {
+    private static Sample between(Totals before, Totals now, long epochMillis) {
         double seconds = (now.nanos() - before.nanos()) / 1e9;
         long sends = now.sends() - before.sends();
         Double sendMillis = sends > 0 ? round((now.sendNanos() - before.sendNanos()) / sends / 1e6) : null;
-        return new Sample(System.currentTimeMillis(), rate(before.received(), now.received(), seconds),
+        return new Sample(epochMillis, rate(before.received(), now.received(), seconds),
                 rate(before.toKafka(), now.toKafka(), seconds), rate(before.toMqtt(), now.toMqtt(), seconds), sendMillis,
                 now.journal(), now.lag());
     }
@@ -131,8 +136,7 @@ public class MeterHistory {
     }
 
     /** One pass over the registry (with a route's counters per outcome, a bridge of 10,000 routes has tens of thousands). */
-    private Totals read() {
-        long nanos = System.nanoTime();
+    private Totals read(long nanos) {
         Reading r = new Reading();
         registry.forEachMeter(meter -> {
             String name = meter.getId().getName();
