@@ -32,6 +32,21 @@ try {
   // the routes table shows the configured routes with counters
   await page.waitForSelector('#routes tr[data-route="telemetry"]', { timeout: 30000 });
 
+  // configured routes are static: a badge says so, and the editor shows them read-only
+  const origin = await page.textContent('#routes tr[data-route="telemetry"] .badge');
+  if (origin !== 'static') throw new Error(`the configured route telemetry shows origin "${origin}"`);
+  await page.click('#routes tr[data-route="telemetry"] button:has-text("View")');
+  await page.waitForFunction(() => document.querySelector('#uplink-form [name="mqtt-filter"]').value === 'devices/+/telemetry',
+    null, { timeout: 10000 });
+  if (!(await page.isDisabled('#uplink-form [name="save"]')) || !(await page.isDisabled('#uplink-form [name="mqtt-filter"]'))
+    || await page.isHidden('#uplink-form .badge.static')) throw new Error('the static route telemetry is editable in the editor');
+
+  // the charts: uPlot, served from its webjar in the bridge's jar, draws GET api/v1/metrics/history
+  if (!(await page.evaluate(() => typeof window.uPlot === 'function'))) throw new Error('uPlot did not load from webjars/uplot');
+  await page.waitForFunction(() => ['messages', 'latency', 'backlog', 'lag'].every((c) => window.bridgeCharts[c]
+    && document.querySelector('#chart-' + c + ' canvas')), null, { timeout: 30000 });
+  const since = await page.evaluate(() => Date.now() / 1000);
+
   await page.fill('#tail-filter', '#');
   await page.click('#tail-button');
   await page.waitForFunction(() => document.getElementById('tail-status').textContent.startsWith('subscribed'),
@@ -40,6 +55,15 @@ try {
 
   // a message a device published appears in the live tail
   await page.waitForSelector(`#tail li:has-text("${deviceMessage}")`, { timeout: 30000 });
+  // ... and in the messages-in series the chart draws (its uPlot instance's data), in a point after it was published
+  await page.waitForFunction((t0) => {
+    const [t, messagesIn] = window.bridgeCharts.messages.data;
+    return t.some((time, i) => time > t0 && messagesIn[i] > 0);
+  }, since, { timeout: 20000 });
+  const latest = await page.textContent('#latest-messages');
+  if (!/^in \(MQTT\) [\d.]+\/s · to Kafka [\d.]+\/s · to MQTT [\d.]+\/s$/.test(latest)) {
+    throw new Error(`the messages chart's latest values read "${latest}"`);
+  }
 
   // the publish form publishes into the broker, and the tail sees that too
   const formMessage = 'from-the-console-' + Date.now();

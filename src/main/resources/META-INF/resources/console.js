@@ -1,5 +1,6 @@
-// The bridge's web console: clients, cluster members, routes and counters from the REST API; a live tail over the broker's
-// WebSocket listener with the Eclipse Paho JavaScript client; a publish form. No framework, no build step.
+// The bridge's web console: charts of the last 15 minutes (uPlot, from its webjar), clients, cluster members, routes and
+// counters from the REST API, a route editor; a live tail over the broker's WebSocket listener with the Eclipse Paho
+// JavaScript client; a publish form. No framework, no build step.
 (function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
@@ -7,13 +8,24 @@
   tokenInput.value = localStorage.getItem('bridge.api.token') || '';
   tokenInput.addEventListener('change', () => localStorage.setItem('bridge.api.token', tokenInput.value));
 
-  async function api(path, options) {
+  // The status and the JSON body of an API call; an error's message is the problem's detail, error.status its status.
+  async function apiResponse(path, options) {
     const headers = Object.assign({ 'Content-Type': 'application/json' }, (options && options.headers) || {});
     if (tokenInput.value) headers.Authorization = 'Bearer ' + tokenInput.value;
     const response = await fetch('api/v1/' + path, Object.assign({}, options, { headers }));
-    const body = response.status === 204 ? null : await response.json();
-    if (!response.ok) throw new Error((body && (body.detail || body.title)) || response.statusText);
-    return body;
+    const text = response.status === 204 ? '' : await response.text();
+    let body = null;
+    try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
+    if (!response.ok) {
+      const error = new Error((body && (body.detail || body.title)) || response.status + ' ' + response.statusText);
+      error.status = response.status;
+      throw error;
+    }
+    return { status: response.status, body };
+  }
+
+  async function api(path, options) {
+    return (await apiResponse(path, options)).body;
   }
 
   function cell(row, text, className) {
@@ -63,20 +75,202 @@
     $('cluster-summary').textContent = cluster.name + ' · ' + cluster.liveNodes + ' of ' + cluster.members.length + ' live';
   }
 
+  // A route without origin comes from an API that has no runtime routes: it is the configuration's.
+  const originOf = (r) => r.origin || 'static';
+  let routeList = { uplink: [], downlink: [] };
+
+  function button(text, onclick) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = text;
+    b.onclick = onclick;
+    return b;
+  }
+
   async function refreshRoutes() {
     const routes = await api('routes');
+    routeList = routes;
     const body = $('routes').tBodies[0];
     body.replaceChildren();
     for (const r of [].concat(routes.uplink, routes.downlink)) {
       const row = body.insertRow();
       row.dataset.route = r.name;
+      row.dataset.direction = r.direction;
       cell(row, r.name); cell(row, r.direction);
       cell(row, r.direction === 'uplink' ? 'MQTT ' + r.mqttFilter : 'Kafka ' + r.kafkaTopic);
-      cell(row, r.direction === 'uplink' ? 'Kafka ' + r.kafkaTopic + ' (key ' + r.key + ')' : 'MQTT ' + r.mqttTopic + ' (QoS ' + r.qos + ')');
+      cell(row, r.direction === 'uplink' ? 'Kafka ' + r.kafkaTopic + ' (key ' + r.key + (r.timestamp ? ', time ' + r.timestamp : '') + ')'
+        : 'MQTT ' + r.mqttTopic + ' (QoS ' + r.qos + (r.retain ? ', retained' : '') + ')');
       cell(row, r.matched, 'num'); cell(row, r.sent, 'num'); cell(row, r.failed, 'num'); cell(row, r.dropped, 'num');
       cell(row, r.lastError ? r.lastError + ' (' + new Date(r.lastErrorAt).toLocaleTimeString() + ')' : '', 'error');
+      const badge = document.createElement('span');
+      badge.className = 'badge ' + originOf(r);
+      badge.textContent = originOf(r);
+      row.insertCell().appendChild(badge);
+      const actions = row.insertCell();
+      actions.appendChild(button(originOf(r) === 'static' ? 'View' : 'Edit', () => loadRoute(r)));
+      if (originOf(r) !== 'static') actions.appendChild(button('Delete', () => deleteRoute(forms[r.direction], r.name)));
+    }
+    Object.values(forms).forEach(markStatic);
+  }
+
+  // Route editor: one form per direction, with the configuration's keys; PUT saves, DELETE removes, dry-run tries the
+  // form's route (saved or not) on a sample message. A problem's detail shows next to the form, its key highlighted.
+  const forms = { uplink: $('uplink-form'), downlink: $('downlink-form') };
+  const routeKeys = { uplink: ['mqtt-filter', 'kafka-topic', 'key', 'timestamp'], downlink: ['kafka-topic', 'mqtt-topic', 'qos', 'retain'] };
+  const viewProperty = { 'mqtt-filter': 'mqttFilter', 'kafka-topic': 'kafkaTopic', key: 'key', timestamp: 'timestamp',
+    'mqtt-topic': 'mqttTopic', qos: 'qos', retain: 'retain' };
+
+  function routeBody(form) {
+    const body = {};
+    for (const key of routeKeys[form.dataset.direction]) {
+      const input = form.elements[key];
+      if (input.type === 'checkbox') body[key] = input.checked;
+      else if (key === 'qos') body[key] = Number(input.value);
+      else if (input.value.trim() !== '') body[key] = input.value.trim();
+    }
+    return body;
+  }
+
+  function loadRoute(r) {
+    const form = forms[r.direction];
+    form.elements.name.value = r.name;
+    for (const key of routeKeys[r.direction]) {
+      const value = r[viewProperty[key]];
+      const input = form.elements[key];
+      if (input.type === 'checkbox') input.checked = !!value;
+      else input.value = value === null || value === undefined ? '' : String(value);
+    }
+    markStatic(form);
+    show(form, '');
+  }
+
+  // A static route (from the configuration) is read-only here: change it where it is configured.
+  function markStatic(form) {
+    const direction = form.dataset.direction;
+    const name = form.elements.name.value.trim();
+    const locked = (routeList[direction] || []).some((r) => r.name === name && originOf(r) === 'static');
+    form.querySelector('.badge.static').hidden = !locked;
+    routeKeys[direction].forEach((key) => { form.elements[key].disabled = locked; });
+    form.elements.save.disabled = locked;
+    form.elements.delete.disabled = locked;
+  }
+
+  // Does a problem's detail name this key (bridge.uplink.routes.x.mqtt-filter='a/#/b' ...)?
+  function names(detail, key) {
+    return new RegExp('(^|[\\s.\'"])' + key.replace(/[-.]/g, '\\$&') + '($|[\\s=\'":,])').test(detail);
+  }
+
+  function show(form, text, className, problem) {
+    const result = form.querySelector('.result');
+    result.textContent = text;
+    result.className = 'result ' + (className || '');
+    for (const input of form.querySelectorAll('[data-key]')) {
+      const invalid = !!problem && names(problem, input.dataset.key);
+      input.classList.toggle('invalid', invalid);
+      input.setAttribute('aria-invalid', String(invalid));
     }
   }
+
+  function routePath(form) {
+    return 'routes/' + form.dataset.direction + '/' + encodeURIComponent(form.elements.name.value.trim());
+  }
+
+  async function saveRoute(form) {
+    try {
+      const { status, body } = await apiResponse(routePath(form), { method: 'PUT', body: JSON.stringify(routeBody(form)) });
+      show(form, (status === 201 ? 'created ' : 'saved ') + form.dataset.direction + ' route ' + body.name, 'ok');
+      await refreshRoutes();
+    } catch (e) {
+      show(form, e.message, 'error', e.message);
+    }
+  }
+
+  async function deleteRoute(form, name) {
+    form.elements.name.value = name;
+    if (!confirm('Delete the ' + form.dataset.direction + ' route ' + name + '?')) return;
+    try {
+      await api(routePath(form), { method: 'DELETE' });
+      form.reset();
+      show(form, 'deleted ' + form.dataset.direction + ' route ' + name, 'ok');
+      await refreshRoutes();
+    } catch (e) {
+      show(form, e.message, 'error', e.message);
+    }
+  }
+
+  async function dryRun(form) {
+    const direction = form.dataset.direction;
+    const route = routeBody(form);
+    try {
+      if (direction === 'uplink') {
+        const topic = form.elements['dry-topic'].value.trim();
+        const matches = await api('routes/uplink/dry-run', { method: 'POST',
+          body: JSON.stringify({ topic, payload: form.elements['dry-payload'].value, route }) });
+        show(form, matches.length === 0 ? 'no match: ' + topic + ' is not in ' + route['mqtt-filter'] : matches.map((m) =>
+          (m.invalidPayload ? 'invalid payload: ' + m.invalidPayload + '\n→ dead-letter topic ' + (m.kafkaTopic || 'none: dropped')
+            : '→ Kafka ' + m.kafkaTopic + ', key ' + m.key + (m.timestamp ? ', time ' + new Date(m.timestamp).toISOString() : ''))
+          + '\n  headers ' + JSON.stringify(m.headers)).join('\n'), 'ok');
+      } else {
+        const headers = {};
+        form.elements['dry-headers'].value.split(',').map((h) => h.trim()).filter(Boolean).forEach((h) => {
+          const eq = h.indexOf('=');
+          headers[eq < 0 ? h : h.slice(0, eq).trim()] = eq < 0 ? '' : h.slice(eq + 1).trim();
+        });
+        const outcomes = await api('routes/downlink/dry-run', { method: 'POST', body: JSON.stringify({
+          kafkaTopic: route['kafka-topic'], key: form.elements['dry-key'].value, headers, route }) });
+        show(form, outcomes.length === 0 ? 'no match' : outcomes.map((o) => o.dropReason ? 'dropped: ' + o.dropReason
+          : '→ MQTT ' + o.mqttTopic + ' (QoS ' + o.qos + (o.retain ? ', retained' : '') + ')').join('\n'), 'ok');
+      }
+    } catch (e) {
+      show(form, e.message, 'error', e.message);
+    }
+  }
+
+  for (const form of Object.values(forms)) {
+    form.addEventListener('submit', (event) => { event.preventDefault(); saveRoute(form); });
+    form.elements['dry-run'].addEventListener('click', () => dryRun(form));
+    form.elements.delete.addEventListener('click', () => deleteRoute(form, form.elements.name.value.trim()));
+    form.elements.name.addEventListener('input', () => markStatic(form));
+    form.elements.clear.addEventListener('click', () => show(form, ''));
+    form.addEventListener('reset', () => setTimeout(() => markStatic(form)));
+  }
+
+  // Charts: GET api/v1/metrics/history, the bridge's own meters every 2 s over 15 minutes, drawn by uPlot.
+  // window.bridgeCharts holds the uPlot instances: chart.data is what each one draws.
+  const charts = {};
+  window.bridgeCharts = charts;
+  const chartSeries = {
+    messages: [['messagesIn', 'in (MQTT)', '#2f6fde', '/s'], ['messagesToKafka', 'to Kafka', '#1f883d', '/s'],
+      ['messagesToMqtt', 'to MQTT', '#bf8700', '/s']],
+    latency: [['kafkaSendMillis', 'mean', '#8250df', ' ms']],
+    backlog: [['journalBacklog', 'entries', '#cf222e', '']],
+    lag: [['downlinkLag', 'records', '#0a7ea4', '']],
+  };
+  const chartWidth = (name) => Math.max(240, $('chart-' + name).clientWidth - 8);
+
+  async function refreshCharts() {
+    if (!window.uPlot) throw new Error('uPlot did not load (webjars/uplot)');
+    const history = await api('metrics/history');
+    for (const [name, series] of Object.entries(chartSeries)) {
+      const data = [history.t].concat(series.map(([column]) => history[column]));
+      if (charts[name]) {
+        charts[name].setData(data);
+      } else {
+        charts[name] = new uPlot({ width: chartWidth(name), height: 150,
+          series: [{}].concat(series.map(([, label, stroke]) => ({ label, stroke, width: 1.5 }))),
+          // at most the last 15 minutes the history holds, at least one (a young bridge's few points stay readable)
+          scales: { x: { time: true, range: (u, min, max) => [Math.min(min, max - 60), max] },
+            y: { range: (u, min, max) => [0, Math.max(1, (max || 0) * 1.1)] } },
+          axes: [{}, { size: 60 }], legend: { live: false } }, data, $('chart-' + name));
+      }
+      $('latest-' + name).textContent = series.map(([, label, , unit], i) => {
+        const value = data[i + 1].length ? data[i + 1][data[i + 1].length - 1] : null;
+        return label + ' ' + (value === null ? '–' : +value.toFixed(2) + unit);
+      }).join(' · ');
+    }
+  }
+  window.addEventListener('resize', () => Object.entries(charts)
+    .forEach(([name, chart]) => chart.setSize({ width: chartWidth(name), height: 150 })));
 
   async function refreshHealth() {
     const badge = $('health');
@@ -94,7 +288,7 @@
 
   async function refresh() {
     try {
-      await Promise.all([refreshClients(), refreshCluster(), refreshRoutes(), refreshHealth()]);
+      await Promise.all([refreshCharts(), refreshClients(), refreshCluster(), refreshRoutes(), refreshHealth()]);
     } catch (e) {
       $('client-count').textContent = e.message;
     }

@@ -37,9 +37,11 @@ import io.quarkus.test.junit.TestProfile;
 /**
  * The web console in a real browser: Debian's Chromium driven by playwright-core (src/test/browser, installed by
  * {@code npm install} there; .ci/run does it). The page must show a device that connected, show a message that
- * device published in its live tail (Paho JavaScript over the broker's WebSocket listener), and publish through its
- * form; its clients carry this replica's node id and its Cluster section says the cluster is off (as in the test
- * configuration), then lists members from a cluster answer the script serves itself. Saves target/console.png.
+ * device published in its live tail (Paho JavaScript over the broker's WebSocket listener) and in its messages-in
+ * chart (uPlot from its webjar, over GET /api/v1/metrics/history), and publish through its form; the configured
+ * routes are static, read-only in the route editor; its clients carry this replica's node id and its Cluster section
+ * says the cluster is off (as in the test configuration), then lists members from a cluster answer the script serves
+ * itself. Saves target/console.png. {@link ConsoleRouteEditorBrowserTest} creates a route in the editor.
  */
 @QuarkusTest
 @TestProfile(ConsoleBrowserTest.WithWebSocket.class)
