@@ -4,14 +4,26 @@
 (function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
+  // Sign-in: a user of the password file and its password (HTTP basic), or, without a user, the API token (Bearer).
+  // The user is remembered; the secret only for this tab's session.
+  const userInput = $('api-user');
   const tokenInput = $('token');
-  tokenInput.value = localStorage.getItem('bridge.api.token') || '';
-  tokenInput.addEventListener('change', () => localStorage.setItem('bridge.api.token', tokenInput.value));
+  userInput.value = localStorage.getItem('bridge.api.user') || '';
+  tokenInput.value = sessionStorage.getItem('bridge.api.secret') || '';
+  userInput.addEventListener('change', () => localStorage.setItem('bridge.api.user', userInput.value));
+  tokenInput.addEventListener('change', () => sessionStorage.setItem('bridge.api.secret', tokenInput.value));
+  function authorization() {
+    if (!tokenInput.value) return null;
+    if (!userInput.value) return 'Bearer ' + tokenInput.value;
+    const bytes = new TextEncoder().encode(userInput.value + ':' + tokenInput.value);
+    return 'Basic ' + btoa(String.fromCharCode(...bytes));
+  }
 
   // The status and the JSON body of an API call; an error's message is the problem's detail, error.status its status.
   async function apiResponse(path, options) {
     const headers = Object.assign({ 'Content-Type': 'application/json' }, (options && options.headers) || {});
-    if (tokenInput.value) headers.Authorization = 'Bearer ' + tokenInput.value;
+    const auth = authorization();
+    if (auth) headers.Authorization = auth;
     const response = await fetch('api/v1/' + path, Object.assign({}, options, { headers }));
     const text = response.status === 204 ? '' : await response.text();
     let body = null;
