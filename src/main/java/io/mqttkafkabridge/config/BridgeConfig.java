@@ -294,8 +294,9 @@ public interface BridgeConfig {
         Map<String, DownlinkRoute> routes();
 
         /**
-         * Kafka consumer group of this instance. Every replica must see every record, so the default is per host:
-         * {@code mqtt-kafka-bridge-<host name>} (the pod name in Kubernetes).
+         * Kafka consumer group of this instance. Every replica must see every record, so the default is per replica:
+         * {@code mqtt-kafka-bridge-<bridge.cluster.node-id>}, and without a node id {@code mqtt-kafka-bridge-<host name>}
+         * (the pod name in Kubernetes).
          */
         Optional<String> groupId();
     }

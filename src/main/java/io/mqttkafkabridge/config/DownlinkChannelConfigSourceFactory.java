@@ -21,7 +21,8 @@ import io.smallrye.config.PropertiesConfigSource;
  * Tells the Kafka connector which topics the {@code downlink} channel reads: the distinct
  * {@code bridge.downlink.routes.*.kafka-topic} values, so topic names are written once, in the routes, as a pattern
  * that matches exactly those ({@link #topicPattern}); the runtime routes add theirs after start-up. Its consumer group is {@code bridge.downlink.group-id}, by default one
- * per host so every replica sees every record, with the same name as static member id. Values set explicitly under {@code mp.messaging.incoming.downlink.*}
+ * per replica (its {@code bridge.cluster.node-id}, by default the host name) so every replica sees every record, with
+ * the same name as static member id. Values set explicitly under {@code mp.messaging.incoming.downlink.*}
  * win (this source has a low ordinal). SmallRye Config calls this once per configuration build, at build time
  * and at start-up; it reads route names as properties ({@code bridge.downlink.routes.<name>.kafka-topic}, with an
  * active profile prefix or none) and as environment variables ({@code BRIDGE_DOWNLINK_ROUTES_<NAME>_KAFKA_TOPIC}).
@@ -73,9 +74,12 @@ public class DownlinkChannelConfigSourceFactory implements ConfigSourceFactory {
         channel.put(PATTERN, "true");
         channel.put(TOPIC, topicPattern(topics));
         ConfigValue configured = context.getValue("bridge.downlink.group-id");
+        ConfigValue node = context.getValue("bridge.cluster.node-id");
         String groupId = configured != null && configured.getValue() != null && !configured.getValue().isBlank()
                 ? configured.getValue().trim()
-                : "mqtt-kafka-bridge-" + hostName();
+                : "mqtt-kafka-bridge-" + (node != null && node.getValue() != null && !node.getValue().isBlank()
+                        ? node.getValue().trim()
+                        : hostName());
         channel.put(GROUP_ID, groupId);
         // static membership: an instance restarted after a crash takes its partitions back at once, instead of
         // waiting for the dead member's session to time out (45 s)
