@@ -32,6 +32,15 @@ public class KafkaAdmin {
 
     private static final java.util.regex.Pattern JAAS_USER = java.util.regex.Pattern.compile("username\\s*=\\s*\"([^\"]*)\"");
 
+    /**
+     * Settings in {@code kafka.*} that no Kafka client knows but a plug-in the Quarkus Kafka extension installs reads
+     * from the client's configuration: {@code tls-configuration-name}, with which its SSL engine factory
+     * ({@code ssl.engine.factory.class}, set for {@code kafka.tls-configuration-name}) finds the Quarkus TLS registry
+     * entry. Without it every client of the bridge's own failed to start ("The 'tls-configuration-name' property is
+     * required"), while the connector's worked.
+     */
+    private static final java.util.Set<String> PLUGIN_SETTINGS = java.util.Set.of("tls-configuration-name");
+
     private final Map<String, Object> kafka;
     private volatile Admin admin;
 
@@ -212,12 +221,12 @@ public class KafkaAdmin {
 
     /**
      * The application's Kafka settings ({@code kafka.*}) that a client of this kind knows, for the bridge's own
-     * producers and consumers.
+     * producers and consumers, and the settings of the plug-ins Quarkus configures ({@link #PLUGIN_SETTINGS}).
      */
     public Map<String, Object> clientConfig(java.util.Set<String> names) {
         Map<String, Object> config = new HashMap<>();
         kafka.forEach((key, value) -> {
-            if (names.contains(key)) {
+            if (names.contains(key) || PLUGIN_SETTINGS.contains(key)) {
                 config.put(key, value);
             }
         });

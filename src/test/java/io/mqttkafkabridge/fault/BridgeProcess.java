@@ -57,6 +57,12 @@ public final class BridgeProcess implements AutoCloseable {
         return this;
     }
 
+    /** Removes an environment variable (one the constructor or {@link #env} set) for the next start. */
+    public BridgeProcess withoutEnv(String name) {
+        env.remove(name);
+        return this;
+    }
+
     /** JVM options for the next start, instead of {@value #HEAP}. */
     public BridgeProcess jvmOptions(String... options) {
         jvmOptions = List.of(options);

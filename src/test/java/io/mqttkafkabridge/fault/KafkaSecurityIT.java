@@ -133,6 +133,12 @@ class KafkaSecurityIT {
 
     /** Every record of {@code topic} from the start, until {@code enough} have come or {@code timeout} has passed. */
     private static List<ConsumerRecord<String, String>> read(String topic, int enough, Duration timeout) {
+        return read(topic, records -> records.size() >= enough, timeout);
+    }
+
+    /** Every record of {@code topic} from the start, until they are {@code enough} or {@code timeout} has passed. */
+    private static List<ConsumerRecord<String, String>> read(String topic,
+            java.util.function.Predicate<List<ConsumerRecord<String, String>>> enough, Duration timeout) {
         List<ConsumerRecord<String, String>> records = new ArrayList<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(client(), new StringDeserializer(),
                 new StringDeserializer())) {
@@ -140,7 +146,7 @@ class KafkaSecurityIT {
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));
             long deadline = System.nanoTime() + timeout.toNanos();
-            while (records.size() < enough && System.nanoTime() < deadline) {
+            while (!enough.test(records) && System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(500)).forEach(records::add);
             }
         }
@@ -270,6 +276,30 @@ class KafkaSecurityIT {
         try (BridgeProcess bridge = bridge("bridge-untrusted", BRIDGE_PASSWORD, certificates.otherCa(), false)) {
             String line = refused(bridge, "MKB0503");
             assertThat(line).contains("Kafka's TLS certificate is not trusted (kafka.ssl.truststore.*)");
+        }
+    }
+
+    /**
+     * The CA from Quarkus's TLS registry instead of {@code ssl.truststore.*}: {@code kafka.tls-configuration-name}
+     * names a {@code quarkus.tls.<name>.*} configuration, and Quarkus gives the Kafka clients an SSL engine factory
+     * that reads it by that name. The bridge's own clients (admin, cluster readers and writer) need the name too.
+     */
+    @Test
+    void the_ca_can_come_from_the_quarkus_tls_registry() throws Exception {
+        try (BridgeProcess bridge = bridge("bridge-tls-registry", BRIDGE_PASSWORD, certificates.ca(), true)
+                .withoutEnv("KAFKA_SSL_TRUSTSTORE_TYPE")
+                .withoutEnv("KAFKA_SSL_TRUSTSTORE_LOCATION")
+                .env("KAFKA_TLS_CONFIGURATION_NAME", "kafka")
+                .env("QUARKUS_TLS__KAFKA__TRUST_STORE_PEM_CERTS", certificates.ca().toString())) {
+            bridge.startUntilReady();
+            assertThat(Files.readString(bridge.logFile())).contains("MKB0700").doesNotContain("MKB0502", "MKB0503", "MKB0500");
+            Mqtt3BlockingClient device = mqtt(bridge, "device-2");
+            device.publishWith().topic("load/device-2/data").payload("via-registry".getBytes(StandardCharsets.UTF_8))
+                    .qos(MqttQos.AT_LEAST_ONCE).send();
+            device.disconnect();
+            assertThat(read(UPLINK, records -> records.stream().anyMatch(r -> r.value().equals("via-registry")),
+                    Duration.ofSeconds(30))).extracting(ConsumerRecord::value).contains("via-registry");
+            assertThat(check(bridge.get("/q/health").body(), "kafka").path("status").asText()).isEqualTo("UP");
         }
     }
 
