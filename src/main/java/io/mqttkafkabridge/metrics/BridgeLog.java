@@ -50,6 +50,10 @@ public interface BridgeLog extends BasicLogger {
             + "the client list is updated from Moquette's interceptor pool, a moment later")
     void interceptorsNotInline();
 
+    @LogMessage(level = ERROR)
+    @Message(id = 8, value = "The MQTT broker could not start, the bridge exits: %s")
+    void startFailed(String reason, @Cause Throwable cause);
+
     @LogMessage(level = INFO)
     @Message(id = 10, value = "MQTT connection refused: %s (CONNACK %d): %s")
     void connectionRefused(String reason, int returnCode, String detail);
