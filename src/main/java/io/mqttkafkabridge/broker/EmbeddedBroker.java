@@ -43,7 +43,7 @@ import io.quarkus.runtime.StartupEvent;
 /**
  * The embedded Moquette broker. Lifecycle: started on {@link StartupEvent} right after SmallRye Reactive Messaging
  * has wired the channels (the uplink emitter exists only from then on; the downlink waits for {@link #started()}
- * before it publishes), and stopped in {@link PreDestroy}, which Quarkus runs after the channels have been shut
+ * before it publishes), with the cluster on from a thread started then, and stopped in {@link PreDestroy}, which Quarkus runs after the channels have been shut
  * down, so the uplink and downlink drain first.
  */
 @Singleton

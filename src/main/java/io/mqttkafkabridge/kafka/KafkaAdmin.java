@@ -152,16 +152,17 @@ public class KafkaAdmin {
 
     /**
      * Creates the topics that are missing, with their settings, and checks that those that exist have them.
-     * Waits for Kafka (retrying every 2 s, logging through {@code waiting}) until {@code timeout} has passed; while
-     * Kafka refuses the bridge ({@link Refusal}) it waits on after that: the process would only be restarted into the
-     * same refusal (a crash loop), while waiting keeps it not ready and says why (readiness, MKB0502/MKB0503), and it
-     * goes on by itself once Kafka accepts it.
+     * Waits for Kafka (retrying every 2 s, logging through {@code waiting} when the reason changes) until
+     * {@code timeout} has passed; while Kafka refuses the bridge ({@link Refusal}) it waits on after that: the process
+     * would only be restarted into the same refusal (a crash loop), while waiting keeps it not ready and says why
+     * (readiness, MKB0502/MKB0503), and it goes on by itself once Kafka accepts it.
      *
      * @throws IllegalStateException naming the topic and the setting when an existing topic has another value, or
      *         when Kafka did not answer in time
      */
     public void ensureTopics(List<TopicSpec> topics, java.time.Duration timeout, java.util.function.Consumer<String> waiting) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        String logged = null;
         while (true) {
             try {
                 ensureTopics(topics);
@@ -172,7 +173,11 @@ public class KafkaAdmin {
                     throw new IllegalStateException("Kafka did not answer within " + timeout + " while the bridge created or checked "
                             + topics.stream().map(TopicSpec::name).toList() + ": " + cause, cause);
                 }
-                waiting.accept(String.valueOf(cause));
+                String reason = String.valueOf(cause);
+                if (!reason.equals(logged)) {
+                    waiting.accept(reason);
+                    logged = reason;
+                }
                 java.util.concurrent.locks.LockSupport.parkNanos(2_000_000_000L);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -18,7 +18,7 @@ import io.mqttkafkabridge.metrics.BridgeLog;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * Asks the Kafka cluster at start-up and every 5 s whether it answers, and logs once per change: gone (MKB0500),
+ * Asks the Kafka cluster every 5 s whether it answers, and logs once per change: gone (MKB0500),
  * back (MKB0501), or refusing the bridge (MKB0502 for its SASL credentials, MKB0503 for a certificate the truststore
  * does not trust). The health checks read it: {@code kafka} (wellness) and {@code kafka-access} (readiness).
  */
@@ -43,10 +43,11 @@ public class KafkaWatch {
 
     /**
      * Before the broker's start ({@code EmbeddedBroker}), which waits for Kafka when the cluster is on: a refusal
-     * must show (log, readiness) while it waits.
+     * must show (log, readiness) while it waits. The first check after 5 s, not at once: while everything starts, the
+     * first answer can take longer than the check's 3 s, which was logged as Kafka unreachable (MKB0500).
      */
     void start(@Observes @Priority(Interceptor.Priority.LIBRARY_BEFORE) StartupEvent event) {
-        watch.scheduleWithFixedDelay(this::check, 0, 5, TimeUnit.SECONDS);
+        watch.scheduleWithFixedDelay(this::check, 5, 5, TimeUnit.SECONDS);
     }
 
     @PreDestroy

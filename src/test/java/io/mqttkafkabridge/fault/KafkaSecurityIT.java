@@ -345,6 +345,7 @@ class KafkaSecurityIT {
         String log = Files.readString(bridge.logFile());
         assertThat(count(log, id + ":")).as(id + " once, not on every retry:\n" + log).isEqualTo(1);
         assertThat(log).contains("MKB0701").doesNotContain("MKB0001", "MKB0008");
+        assertThat(count(log, "MKB0701:")).as("MKB0701 when the reason changes, not every 2 s:\n" + log).isLessThanOrEqualTo(2);
         assertThat(log).doesNotContain(WRONG_PASSWORD, BRIDGE_PASSWORD, KEYSTORE_PASSWORD, ADMIN_PASSWORD,
                 SaslSslKafkaMain.SCRAM_MODULE);
         String line = log.lines().filter(l -> l.contains(id + ":")).findFirst().orElseThrow();
