@@ -47,6 +47,9 @@ class KafkaSecurityIT {
     private static final String ADMIN = "admin";
     private static final String ADMIN_PASSWORD = "admin-pw-6b1f0c2e";
     private static final String BRIDGE_USER = "mqtt-kafka-bridge";
+    /** A user of its own for the wrong-password test, whose password that test then changes on Kafka's side. */
+    private static final String ROTATED_USER = "mqtt-kafka-bridge-rotated";
+    private static final String ROTATED_OLD_PASSWORD = "rotated-pw-7f30d1b9";
     private static final String BRIDGE_PASSWORD = "bridge-pw-9d3a77c4";
     private static final String WRONG_PASSWORD = "wrong-pw-51e2b8aa";
     private static final String KEYSTORE_PASSWORD = "keystore-pw-0c4f21";
@@ -67,6 +70,7 @@ class KafkaSecurityIT {
         LinkedHashMap<String, String> users = new LinkedHashMap<>();
         users.put(ADMIN, ADMIN_PASSWORD);
         users.put(BRIDGE_USER, BRIDGE_PASSWORD);
+        users.put(ROTATED_USER, ROTATED_OLD_PASSWORD);
         kafka = KafkaProcess.saslSsl(dir, certificates, users);
         kafka.start();
         try (Admin admin = Admin.create(client())) {
@@ -104,12 +108,17 @@ class KafkaSecurityIT {
      * the cluster on, as in the prod and strimzi overlays, its topics, readers and writer are Kafka clients too.
      */
     private static BridgeProcess bridge(String name, String password, Path trusted, boolean cluster) throws Exception {
+        return bridge(name, BRIDGE_USER, password, trusted, cluster);
+    }
+
+    private static BridgeProcess bridge(String name, String user, String password, Path trusted, boolean cluster)
+            throws Exception {
         return new BridgeProcess(Files.createDirectories(dir.resolve(name)), kafka.bootstrapServers(), UPLINK)
                 .env("HOSTNAME", name)
                 .env("BRIDGE_BROKER_PERSISTENCE", "memory")
                 .env("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
                 .env("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
-                .env("KAFKA_SASL_JAAS_CONFIG", jaas(BRIDGE_USER, password))
+                .env("KAFKA_SASL_JAAS_CONFIG", jaas(user, password))
                 .env("KAFKA_SSL_TRUSTSTORE_TYPE", "PEM")
                 .env("KAFKA_SSL_TRUSTSTORE_LOCATION", trusted.toString())
                 .env("BRIDGE_UPLINK_ROUTES_MISSING_MQTT_FILTER", "missing/#")
@@ -267,9 +276,26 @@ class KafkaSecurityIT {
 
     @Test
     void a_wrong_password_makes_readiness_down_without_a_restart_or_the_password_in_the_log() throws Exception {
-        try (BridgeProcess bridge = bridge("bridge-wrong-password", WRONG_PASSWORD, certificates.ca(), true)) {
+        try (BridgeProcess bridge = bridge("bridge-wrong-password", ROTATED_USER, WRONG_PASSWORD, certificates.ca(), true)) {
             String line = refused(bridge, "MKB0502");
-            assertThat(line).contains("Kafka refused the SASL credentials of user '" + BRIDGE_USER + "' (kafka.sasl.jaas.config, mechanism SCRAM-SHA-512)");
+            assertThat(line).contains("Kafka refused the SASL credentials of user '" + ROTATED_USER
+                    + "' (kafka.sasl.jaas.config, mechanism SCRAM-SHA-512)");
+
+            // then Kafka is given the password the bridge has (a rotation that reached Kafka last): the bridge goes on
+            // by itself, without a restart: Kafka reachable again (MKB0501), the cluster loaded, the broker listening
+            try (Admin admin = Admin.create(client())) {
+                admin.alterUserScramCredentials(List.of(new org.apache.kafka.clients.admin.UserScramCredentialUpsertion(
+                        ROTATED_USER, new org.apache.kafka.clients.admin.ScramCredentialInfo(
+                                org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_512, 8192), WRONG_PASSWORD)))
+                        .all().get(30, TimeUnit.SECONDS);
+            }
+            HttpResponse<String> ready = awaitReadiness(bridge, 200, Duration.ofSeconds(60));
+            assertThat(check(ready.body(), "kafka-access").path("status").asText()).isEqualTo("UP");
+            String log = Files.readString(bridge.logFile());
+            assertThat(log).contains("MKB0501", "MKB0700", "MKB0001");
+            assertThat(count(log, "MKB0502:")).isEqualTo(1);
+            assertThat(log).doesNotContain(WRONG_PASSWORD, ROTATED_OLD_PASSWORD, SaslSslKafkaMain.SCRAM_MODULE);
+            System.out.printf("SECURITY MKB0502 then the password changed on Kafka: ready again without a restart%n");
         }
     }
 
@@ -347,7 +373,7 @@ class KafkaSecurityIT {
         assertThat(log).contains("MKB0701").doesNotContain("MKB0001", "MKB0008");
         assertThat(count(log, "MKB0701:")).as("MKB0701 when the reason changes, not every 2 s:\n" + log).isLessThanOrEqualTo(2);
         assertThat(log).doesNotContain(WRONG_PASSWORD, BRIDGE_PASSWORD, KEYSTORE_PASSWORD, ADMIN_PASSWORD,
-                SaslSslKafkaMain.SCRAM_MODULE);
+                ROTATED_OLD_PASSWORD, SaslSslKafkaMain.SCRAM_MODULE);
         String line = log.lines().filter(l -> l.contains(id + ":")).findFirst().orElseThrow();
         System.out.printf("SECURITY %s  readiness=503 alive-after-20s=true log: %s%n", id, line);
         return line;
