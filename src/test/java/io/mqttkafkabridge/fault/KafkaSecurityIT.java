@@ -198,6 +198,11 @@ class KafkaSecurityIT {
         throw new AssertionError("no check '" + name + "' in " + body);
     }
 
+    /** The value of a Prometheus sample line. */
+    private static double value(String sample) {
+        return Double.parseDouble(sample.substring(sample.lastIndexOf(' ') + 1));
+    }
+
     private static long count(String text, String part) {
         return text.lines().filter(line -> line.contains(part)).count();
     }
@@ -242,16 +247,17 @@ class KafkaSecurityIT {
                 assertThat(new String(command.getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("reboot");
             }
 
-            // lag meter (admin client): a gauge for the downlink partition once the group has committed (every 5 s)
+            // lag meter (admin client): a gauge for the downlink partition once the group has committed (every 5 s),
+            // 0 once the delivered record's offset is committed
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             List<String> lag = List.of();
-            while (lag.isEmpty() && System.nanoTime() < deadline) {
+            while ((lag.isEmpty() || value(lag.get(0)) != 0) && System.nanoTime() < deadline) {
                 TimeUnit.MILLISECONDS.sleep(500);
                 lag = bridge.metricSeries("bridge_downlink_lag{").stream()
                         .filter(line -> line.contains("topic=\"" + DOWNLINK + "\"")).toList();
             }
             assertThat(lag).as("bridge_downlink_lag of " + DOWNLINK).hasSize(1);
-            assertThat(Double.parseDouble(lag.get(0).substring(lag.get(0).lastIndexOf(' ') + 1))).isZero();
+            assertThat(value(lag.get(0))).isZero();
 
             // cluster: its topics created over SASL_SSL, its state loaded (MKB0700), its heartbeat written
             try (Admin admin = Admin.create(client())) {
@@ -259,8 +265,9 @@ class KafkaSecurityIT {
                 assertThat(topics).contains(CLUSTER + ".messages", CLUSTER + ".subscriptions", CLUSTER + ".sessions",
                         CLUSTER + ".retained", CLUSTER + ".nodes");
             }
-            assertThat(bridge.log()).contains("MKB0700");
-            List<ConsumerRecord<String, String>> nodes = read(CLUSTER + ".nodes", 1, Duration.ofSeconds(30));
+            assertThat(Files.readString(bridge.logFile())).contains("MKB0700");
+            List<ConsumerRecord<String, String>> nodes = read(CLUSTER + ".nodes", records -> records.stream()
+                    .anyMatch(r -> "bridge-0".equals(r.key())), Duration.ofSeconds(30));
             assertThat(nodes).extracting(ConsumerRecord::key).contains("bridge-0");
 
             assertThat(check(awaitReadiness(bridge, 200, Duration.ofSeconds(5)).body(), "kafka-access").path("status").asText())
