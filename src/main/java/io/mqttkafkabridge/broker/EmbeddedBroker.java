@@ -36,13 +36,14 @@ import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
+import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 /**
  * The embedded Moquette broker. Lifecycle: started on {@link StartupEvent} right after SmallRye Reactive Messaging
  * has wired the channels (the uplink emitter exists only from then on; the downlink waits for {@link #started()}
- * before it publishes), and stopped in {@link PreDestroy}, which Quarkus runs after the channels have been shut
+ * before it publishes), with the cluster on from a thread started then, and stopped in {@link PreDestroy}, which Quarkus runs after the channels have been shut
  * down, so the uplink and downlink drain first.
  */
 @Singleton
@@ -67,6 +68,8 @@ public class EmbeddedBroker {
     private final Counter[] sent = new Counter[3];
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private volatile Server server;
+    /** Set by {@link #stop()}: a start still waiting for its hooks must not start Moquette after it. */
+    private boolean stopped;
     private volatile int port;
     private volatile SessionLoops loops;
     private volatile SessionQueues sessionQueues;
@@ -104,18 +107,48 @@ public class EmbeddedBroker {
                 .description("MQTT clients connected now").register(registry);
     }
 
+    /**
+     * Starts the broker after its {@link BrokerStartHook}s. When one of them waits for Kafka (the cluster loads its
+     * state), on a thread of its own: the HTTP server only listens once the start-up event is over, and health must
+     * answer meanwhile (readiness DOWN while loading, and why: Kafka refusing the bridge's credentials, MKB0502, is
+     * otherwise invisible, and a startup probe would restart the pod into the same refusal). A start that fails
+     * there ends the process (MKB0008), as a failed start-up event does.
+     */
     void start(@Observes @Priority(START_PRIORITY) StartupEvent event) {
         logRoutes();
         Path dataPath = DataFolder.writable(config.dataPath(), "bridge.broker.data-path");
+        // before anything waits: a TLS file that cannot be read fails the start (Moquette would run without TLS)
+        TlsContext tls = TlsContext.of(config);
+        if (hooks.stream().noneMatch(BrokerStartHook::waitsForKafka)) {
+            start(dataPath, tls);
+            return;
+        }
+        Thread starter = new Thread(() -> {
+            try {
+                start(dataPath, tls);
+            } catch (RuntimeException e) {
+                BridgeLog.LOG.startFailed(String.valueOf(e.getMessage()), e);
+                Quarkus.asyncExit(1);
+            }
+        }, "broker-start");
+        starter.setDaemon(true);
+        starter.start();
+    }
+
+    private void start(Path dataPath, TlsContext tls) {
         Server moquette;
         try {
             for (BrokerStartHook hook : hooks) {
                 hook.beforeStart();
                 heldElsewhere.addAll(hook.sessionsHeldElsewhere());
             }
-            // before Moquette starts: a TLS file that cannot be read fails the start (Moquette would run without TLS)
-            moquette = startWithQuarantine(dataPath, TlsContext.of(config));
-            server = moquette;
+            synchronized (this) {
+                if (stopped) {
+                    return; // shut down while the hooks waited
+                }
+                moquette = startWithQuarantine(dataPath, tls);
+                server = moquette;
+            }
             port = awaitBoundPort(moquette);
             for (BrokerStartHook hook : hooks) {
                 hook.started(this);
@@ -283,6 +316,7 @@ public class EmbeddedBroker {
 
     @PreDestroy
     synchronized void stop() {
+        stopped = true;
         Server moquette = server;
         server = null;
         if (moquette != null) {

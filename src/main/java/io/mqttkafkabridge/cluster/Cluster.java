@@ -138,6 +138,11 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
     // ------------------------------------------------------------------ start-up
 
     @Override
+    public boolean waitsForKafka() {
+        return enabled;
+    }
+
+    @Override
     public void beforeStart() {
         if (!enabled) {
             return;

@@ -30,6 +30,17 @@ import io.smallrye.common.annotation.Identifier;
 @Singleton
 public class KafkaAdmin {
 
+    private static final java.util.regex.Pattern JAAS_USER = java.util.regex.Pattern.compile("username\\s*=\\s*\"([^\"]*)\"");
+
+    /**
+     * Settings in {@code kafka.*} that no Kafka client knows but a plug-in the Quarkus Kafka extension installs reads
+     * from the client's configuration: {@code tls-configuration-name}, with which its SSL engine factory
+     * ({@code ssl.engine.factory.class}, set for {@code kafka.tls-configuration-name}) finds the Quarkus TLS registry
+     * entry. Without it every client of the bridge's own failed to start ("The 'tls-configuration-name' property is
+     * required"), while the connector's worked.
+     */
+    private static final java.util.Set<String> PLUGIN_SETTINGS = java.util.Set.of("tls-configuration-name");
+
     private final Map<String, Object> kafka;
     private volatile Admin admin;
 
@@ -55,8 +66,47 @@ public class KafkaAdmin {
         }
     }
 
-    /** What the cluster said last, checked at most every 2 s. */
-    public record Cluster(boolean reachable, int brokers, String detail) {
+    /**
+     * What the cluster said last, checked at most every 2 s; {@code refusal} when it turned the bridge away (see
+     * {@link Refusal}), with {@code detail} the client's reason for it.
+     */
+    public record Cluster(boolean reachable, int brokers, String detail, Optional<Refusal> refusal) {
+    }
+
+    /**
+     * Kafka answered but turned the bridge's connection away: a configuration error (the settings, or the user or
+     * certificate on Kafka's side), not an outage. Waiting does not help, and neither does a restart with the same
+     * settings.
+     */
+    public enum Refusal {
+        /** Kafka refused the SASL credentials ({@code SaslAuthenticationException} and the other SASL failures). */
+        SASL,
+        /** The TLS handshake failed, mostly because the truststore does not hold the CA of Kafka's certificate. */
+        TLS;
+
+        /** The refusal that {@code failure} (or one of its causes) is, if it is one. */
+        public static Optional<Refusal> of(Throwable failure) {
+            for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if (t instanceof org.apache.kafka.common.errors.SslAuthenticationException
+                        || t instanceof javax.net.ssl.SSLHandshakeException) {
+                    return Optional.of(TLS);
+                }
+                if (t instanceof org.apache.kafka.common.errors.AuthenticationException) {
+                    return Optional.of(SASL);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The user name in {@code kafka.sasl.jaas.config} ({@code username="..."}), for log lines; never the rest of it,
+     * which holds the password.
+     */
+    public String saslUser() {
+        Object jaas = kafka.get("sasl.jaas.config");
+        java.util.regex.Matcher user = jaas == null ? null : JAAS_USER.matcher(jaas.toString());
+        return user != null && user.find() ? user.group(1) : "(none in kafka.sasl.jaas.config)";
     }
 
     private volatile Cluster lastCluster;
@@ -71,18 +121,29 @@ public class KafkaAdmin {
         Cluster now;
         try {
             int brokers = admin().describeCluster().nodes().get(3, TimeUnit.SECONDS).size();
-            now = new Cluster(brokers > 0, brokers, brokers > 0 ? "ok" : "no broker in the cluster");
+            now = new Cluster(brokers > 0, brokers, brokers > 0 ? "ok" : "no broker in the cluster", Optional.empty());
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
+            Optional<Refusal> refusal = Refusal.of(e);
             now = new Cluster(false, 0, e instanceof java.util.concurrent.TimeoutException
                     ? "no answer within 3 s from " + kafka.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)
-                    : String.valueOf(e.getCause() == null ? e : e.getCause()));
+                    : refusal.isPresent() ? rootMessage(e) : String.valueOf(e.getCause() == null ? e : e.getCause()),
+                    refusal);
         }
         lastCluster = now;
         lastClusterAt = System.nanoTime();
         return now;
+    }
+
+    /** The innermost message of a failure: for a TLS refusal, the handshake's own reason (PKIX path building failed...). */
+    private static String rootMessage(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 
     /** A topic the bridge needs, with the settings it must have; {@code configs} holds what is checked. */
@@ -91,24 +152,32 @@ public class KafkaAdmin {
 
     /**
      * Creates the topics that are missing, with their settings, and checks that those that exist have them.
-     * Waits for Kafka (retrying every 2 s, logging through {@code waiting}) until {@code timeout} has passed.
+     * Waits for Kafka (retrying every 2 s, logging through {@code waiting} when the reason changes) until
+     * {@code timeout} has passed; while Kafka refuses the bridge ({@link Refusal}) it waits on after that: the process
+     * would only be restarted into the same refusal (a crash loop), while waiting keeps it not ready and says why
+     * (readiness, MKB0502/MKB0503), and it goes on by itself once Kafka accepts it.
      *
      * @throws IllegalStateException naming the topic and the setting when an existing topic has another value, or
      *         when Kafka did not answer in time
      */
     public void ensureTopics(List<TopicSpec> topics, java.time.Duration timeout, java.util.function.Consumer<String> waiting) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        String logged = null;
         while (true) {
             try {
                 ensureTopics(topics);
                 return;
             } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
-                if (System.nanoTime() - deadline > 0) {
+                if (System.nanoTime() - deadline > 0 && Refusal.of(cause).isEmpty()) {
                     throw new IllegalStateException("Kafka did not answer within " + timeout + " while the bridge created or checked "
                             + topics.stream().map(TopicSpec::name).toList() + ": " + cause, cause);
                 }
-                waiting.accept(String.valueOf(cause));
+                String reason = String.valueOf(cause);
+                if (!reason.equals(logged)) {
+                    waiting.accept(reason);
+                    logged = reason;
+                }
                 java.util.concurrent.locks.LockSupport.parkNanos(2_000_000_000L);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -157,12 +226,12 @@ public class KafkaAdmin {
 
     /**
      * The application's Kafka settings ({@code kafka.*}) that a client of this kind knows, for the bridge's own
-     * producers and consumers.
+     * producers and consumers, and the settings of the plug-ins Quarkus configures ({@link #PLUGIN_SETTINGS}).
      */
     public Map<String, Object> clientConfig(java.util.Set<String> names) {
         Map<String, Object> config = new HashMap<>();
         kafka.forEach((key, value) -> {
-            if (names.contains(key)) {
+            if (names.contains(key) || PLUGIN_SETTINGS.contains(key)) {
                 config.put(key, value);
             }
         });

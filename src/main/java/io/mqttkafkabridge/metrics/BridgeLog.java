@@ -50,6 +50,10 @@ public interface BridgeLog extends BasicLogger {
             + "the client list is updated from Moquette's interceptor pool, a moment later")
     void interceptorsNotInline();
 
+    @LogMessage(level = ERROR)
+    @Message(id = 8, value = "The MQTT broker could not start, the bridge exits: %s")
+    void startFailed(String reason, @Cause Throwable cause);
+
     @LogMessage(level = INFO)
     @Message(id = 10, value = "MQTT connection refused: %s (CONNACK %d): %s")
     void connectionRefused(String reason, int returnCode, String detail);
@@ -172,6 +176,16 @@ public interface BridgeLog extends BasicLogger {
     @LogMessage(level = INFO)
     @Message(id = 501, value = "Kafka is reachable again (%d brokers)")
     void kafkaBack(int brokers);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 502, value = "Kafka refused the SASL credentials of user '%s' (kafka.sasl.jaas.config, mechanism %s): %s. "
+            + "Readiness is DOWN (kafka-access) until Kafka accepts them; uplink records wait in the journal")
+    void kafkaSaslRefused(String user, String mechanism, String reason);
+
+    @LogMessage(level = ERROR)
+    @Message(id = 503, value = "Kafka's TLS certificate is not trusted (kafka.ssl.truststore.*): %s. Readiness is DOWN "
+            + "(kafka-access) until the truststore holds the CA that signed it; uplink records wait in the journal")
+    void kafkaTlsRefused(String reason);
 
     @LogMessage(level = INFO)
     @Message(id = 900, value = "Local Kafka broker (KRaft) for development listening on %s, data in %s")

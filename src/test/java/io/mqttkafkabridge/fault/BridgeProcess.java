@@ -57,6 +57,12 @@ public final class BridgeProcess implements AutoCloseable {
         return this;
     }
 
+    /** Removes an environment variable (one the constructor or {@link #env} set) for the next start. */
+    public BridgeProcess withoutEnv(String name) {
+        env.remove(name);
+        return this;
+    }
+
     /** JVM options for the next start, instead of {@value #HEAP}. */
     public BridgeProcess jvmOptions(String... options) {
         jvmOptions = List.of(options);
@@ -122,7 +128,8 @@ public final class BridgeProcess implements AutoCloseable {
         Processes.awaitLog(process, log, "MKB0001", Duration.ofSeconds(60));
     }
 
-    private void launch() throws java.io.IOException {
+    /** Starts the bridge and returns at once, for a test that waits for something else than MKB0001 or readiness. */
+    public void launch() throws java.io.IOException {
         log = dir.resolve("bridge-" + (++starts) + ".log");
         List<String> command = new ArrayList<>();
         command.add(Processes.java());
@@ -147,6 +154,11 @@ public final class BridgeProcess implements AutoCloseable {
         return Duration.ofNanos(System.nanoTime() - start);
     }
 
+    /** The running (or last) bridge process. */
+    public Process process() {
+        return process;
+    }
+
     public boolean isAlive() {
         return process != null && process.isAlive();
     }
@@ -167,6 +179,17 @@ public final class BridgeProcess implements AutoCloseable {
 
     public String log() throws Exception {
         return Processes.tail(log);
+    }
+
+    /** GET {@code path} on the bridge's HTTP port (health, metrics), within 5 s. */
+    public HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The lines of /q/metrics whose series starts with {@code prefix} (name, labels and value). */
+    public List<String> metricSeries(String prefix) throws Exception {
+        return get("/q/metrics").body().lines().filter(line -> line.startsWith(prefix)).toList();
     }
 
     /** The sum of the samples whose series starts with {@code prefix} at /q/metrics. */

@@ -18,12 +18,38 @@ public final class KafkaProcess implements AutoCloseable {
 
     private final Path dir;
     private final int port;
+    private final String main;
+    private final List<String> arguments;
     private int starts;
     private Process process;
 
+    /** A PLAINTEXT broker ({@link LocalKafkaMain}). */
     public KafkaProcess(Path dir) {
         this.dir = dir;
         this.port = Processes.freePort();
+        this.main = LocalKafkaMain.class.getName();
+        this.arguments = List.of(dir.resolve("data").toString(), Integer.toString(port));
+    }
+
+    private KafkaProcess(Path dir, int port, String main, List<String> arguments) {
+        this.dir = dir;
+        this.port = port;
+        this.main = main;
+        this.arguments = arguments;
+    }
+
+    /**
+     * A broker whose client listener is SASL_SSL with SCRAM-SHA-512 ({@link SaslSslKafkaMain}), its certificate
+     * signed by {@code certificates}' CA; {@code users} (name to password) are its SCRAM users, the first one the
+     * broker's own.
+     */
+    public static KafkaProcess saslSsl(Path dir, KafkaCertificates certificates,
+            java.util.LinkedHashMap<String, String> users) {
+        int port = Processes.freePort();
+        List<String> arguments = new java.util.ArrayList<>(List.of(dir.resolve("data").toString(), Integer.toString(port),
+                certificates.brokerKeystore().toString(), certificates.keystorePassword(), certificates.ca().toString()));
+        users.forEach((name, password) -> arguments.add(name + "=" + password));
+        return new KafkaProcess(dir, port, SaslSslKafkaMain.class.getName(), arguments);
     }
 
     public String bootstrapServers() {
@@ -34,8 +60,8 @@ public final class KafkaProcess implements AutoCloseable {
         Path log = dir.resolve("kafka-" + (++starts) + ".log");
         List<String> command = new java.util.ArrayList<>(List.of(Processes.java()));
         command.addAll(KAFKA_JVM_OPTIONS);
-        command.addAll(List.of("-cp", Processes.classpath(), LocalKafkaMain.class.getName(), dir.resolve("data").toString(),
-                Integer.toString(port)));
+        command.addAll(List.of("-cp", Processes.classpath(), main));
+        command.addAll(arguments);
         process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Processes.awaitLog(process, log, "READY", Duration.ofSeconds(60));
