@@ -61,15 +61,7 @@ public final class LocalKafka implements AutoCloseable {
         props.setProperty("controller.listener.names", "CONTROLLER");
         props.setProperty("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         props.setProperty("inter.broker.listener.name", "PLAINTEXT");
-        props.setProperty("log.dirs", logs.toString());
-        props.setProperty("num.partitions", "1");
-        props.setProperty("offsets.topic.replication.factor", "1");
-        props.setProperty("offsets.topic.num.partitions", "1");
-        props.setProperty("transaction.state.log.replication.factor", "1");
-        props.setProperty("transaction.state.log.min.isr", "1");
-        props.setProperty("share.coordinator.state.topic.replication.factor", "1");
-        props.setProperty("share.coordinator.state.topic.min.isr", "1");
-        props.setProperty("group.initial.rebalance.delay.ms", "0");
+        singleNode(props, logs);
         props.setProperty("auto.create.topics.enable", "true");
         Path config = dir.resolve("server.properties");
         try (OutputStream out = Files.newOutputStream(config)) {
@@ -108,5 +100,18 @@ public final class LocalKafka implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The settings of a broker that is its own controller and keeps every internal topic on one replica, in {@code logs}. */
+    public static void singleNode(java.util.Properties props, Path logs) {
+        props.setProperty("log.dirs", logs.toString());
+        props.setProperty("num.partitions", "1");
+        props.setProperty("offsets.topic.replication.factor", "1");
+        props.setProperty("offsets.topic.num.partitions", "1");
+        props.setProperty("transaction.state.log.replication.factor", "1");
+        props.setProperty("transaction.state.log.min.isr", "1");
+        props.setProperty("share.coordinator.state.topic.replication.factor", "1");
+        props.setProperty("share.coordinator.state.topic.min.isr", "1");
+        props.setProperty("group.initial.rebalance.delay.ms", "0");
     }
 }

@@ -55,6 +55,9 @@ public class DownlinkDispatcher {
         for (DownlinkRoute route : routes.table().downlinkRoutes()) {
             counters.put(route.name(), metrics.downlinkCounters(route.name()));
         }
+        // a deleted runtime route's meters are removed: one saved again under its name starts with new ones
+        routes.onChange(table -> counters.keySet().retainAll(
+                table.downlinkRoutes().stream().map(DownlinkRoute::name).collect(java.util.stream.Collectors.toSet())));
     }
 
     @Incoming("downlink")

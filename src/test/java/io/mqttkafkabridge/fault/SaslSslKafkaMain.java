@@ -65,15 +65,7 @@ public final class SaslSslKafkaMain {
         props.setProperty("ssl.keystore.password", args[3]);
         props.setProperty("ssl.truststore.type", "PEM");
         props.setProperty("ssl.truststore.location", args[4]);
-        props.setProperty("log.dirs", logs.toString());
-        props.setProperty("num.partitions", "1");
-        props.setProperty("offsets.topic.replication.factor", "1");
-        props.setProperty("offsets.topic.num.partitions", "1");
-        props.setProperty("transaction.state.log.replication.factor", "1");
-        props.setProperty("transaction.state.log.min.isr", "1");
-        props.setProperty("share.coordinator.state.topic.replication.factor", "1");
-        props.setProperty("share.coordinator.state.topic.min.isr", "1");
-        props.setProperty("group.initial.rebalance.delay.ms", "0");
+        io.mqttkafkabridge.dev.LocalKafka.singleNode(props, logs);
         props.setProperty("auto.create.topics.enable", "false");
         Path config = dir.resolve("server.properties");
         try (OutputStream out = Files.newOutputStream(config)) {
