@@ -177,7 +177,13 @@ public final class BridgeProcess implements AutoCloseable {
         return log;
     }
 
+    /** The whole log of the current (or last) run, for assertions on what it says. */
     public String log() throws Exception {
+        return java.nio.file.Files.exists(log) ? java.nio.file.Files.readString(log) : "(no log)";
+    }
+
+    /** The end of the log (4,000 characters), for failure messages. */
+    public String logTail() throws Exception {
         return Processes.tail(log);
     }
 

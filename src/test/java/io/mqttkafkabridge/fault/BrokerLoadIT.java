@@ -205,7 +205,7 @@ class BrokerLoadIT {
             }
             if (now > deadline || now - stalledSince > TimeUnit.SECONDS.toNanos(60)) {
                 throw new AssertionError("gave up waiting for " + what + ": acked=" + acked.get() + " distinct="
-                        + received.distinct() + " missing:" + received.missing() + "\nbridge log:\n" + bridge.log());
+                        + received.distinct() + " missing:" + received.missing() + "\nbridge log:\n" + bridge.logTail());
             }
             TimeUnit.MILLISECONDS.sleep(50);
         }

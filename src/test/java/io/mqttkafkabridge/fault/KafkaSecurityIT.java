@@ -180,11 +180,11 @@ class KafkaSecurityIT {
             } catch (java.io.IOException notYet) {
                 // HTTP not listening yet
             }
-            assertThat(bridge.isAlive()).as("the bridge is running:\n" + bridge.log()).isTrue();
+            assertThat(bridge.isAlive()).as("the bridge is running:\n" + bridge.logTail()).isTrue();
             TimeUnit.MILLISECONDS.sleep(200);
         }
         throw new AssertionError("readiness did not answer " + status + " within " + timeout + "; last: "
-                + (last == null ? "none" : last.statusCode() + " " + last.body()) + "\n" + bridge.log());
+                + (last == null ? "none" : last.statusCode() + " " + last.body()) + "\n" + bridge.logTail());
     }
 
     /** The health check {@code name} in a /q/health answer. */
@@ -242,7 +242,7 @@ class KafkaSecurityIT {
                     producer.send(new ProducerRecord<>(DOWNLINK, "device-1", "reboot")).get(30, TimeUnit.SECONDS);
                 }
                 Mqtt3Publish command = publishes.receive(30, TimeUnit.SECONDS).orElse(null);
-                assertThat(command).as("a downlink message within 30 s:\n" + bridge.log()).isNotNull();
+                assertThat(command).as("a downlink message within 30 s:\n" + bridge.logTail()).isNotNull();
                 assertThat(command.getTopic().toString()).isEqualTo("cmd/device-1");
                 assertThat(new String(command.getPayloadAsBytes(), StandardCharsets.UTF_8)).isEqualTo("reboot");
             }
@@ -341,10 +341,10 @@ class KafkaSecurityIT {
     /** Fails as soon as the bridge exits before {@code until} (System.nanoTime()). */
     private static void awaitAlive(BridgeProcess bridge, long until) throws Exception {
         while (System.nanoTime() < until) {
-            assertThat(bridge.isAlive()).as("the bridge keeps running:\n" + bridge.log()).isTrue();
+            assertThat(bridge.isAlive()).as("the bridge keeps running:\n" + bridge.logTail()).isTrue();
             TimeUnit.MILLISECONDS.sleep(500);
         }
-        assertThat(bridge.isAlive()).as("the bridge keeps running:\n" + bridge.log()).isTrue();
+        assertThat(bridge.isAlive()).as("the bridge keeps running:\n" + bridge.logTail()).isTrue();
     }
 
     /**
