@@ -38,7 +38,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.mqttkafkabridge.config.BridgeConfig;
-import io.mqttkafkabridge.config.DownlinkChannelConfigSourceFactory;
+import io.mqttkafkabridge.cluster.Cluster;
 import io.mqttkafkabridge.kafka.KafkaAdmin;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.quarkus.runtime.StartupEvent;
@@ -78,13 +78,12 @@ public class RouteStore {
     private volatile KafkaProducer<String, byte[]> producer;
     private Thread reader;
 
-    RouteStore(Routes routes, KafkaAdmin admin, BridgeConfig config) {
+    RouteStore(Routes routes, KafkaAdmin admin, BridgeConfig config, Cluster cluster) {
         this.routes = routes;
         this.admin = admin;
         this.topic = config.cluster().name() + ".routes";
         this.replication = config.cluster().replicationFactor();
-        this.node = config.cluster().nodeId().map(String::trim).filter(s -> !s.isEmpty())
-                .orElseGet(DownlinkChannelConfigSourceFactory::hostName);
+        this.node = cluster.nodeId();
     }
 
     void start(@Observes StartupEvent event) {

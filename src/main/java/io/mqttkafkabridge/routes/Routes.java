@@ -83,8 +83,8 @@ public class Routes {
         return table;
     }
 
-    public synchronized Origin origin(Direction direction, String name) {
-        return (direction == Direction.UPLINK ? staticUplink : staticDownlink).containsKey(name) ? Origin.STATIC : Origin.RUNTIME;
+    public Origin origin(Direction direction, String name) {
+        return isStatic(direction, name) ? Origin.STATIC : Origin.RUNTIME;
     }
 
     public synchronized boolean isStatic(Direction direction, String name) {
