@@ -48,6 +48,7 @@ final class Admission {
     private final int maxTopicLevels;
     private final long connectTimeoutMillis;
     private final boolean cnAsUsername;
+    private final Mqtt5 mqtt5;
     private final AtomicInteger connections = new AtomicInteger();
     private final Map<String, Window> connectsByAddress = new ConcurrentHashMap<>();
     /** Set while a CONNECT authenticated by its client certificate is handed to Moquette (same thread, synchronous). */
@@ -68,6 +69,11 @@ final class Admission {
         this.maxTopicLevels = config.maxTopicLevels();
         this.connectTimeoutMillis = config.connectTimeout().toMillis();
         this.cnAsUsername = config.tlsCnAsUsername();
+        this.mqtt5 = new Mqtt5(config);
+    }
+
+    Mqtt5 mqtt5() {
+        return mqtt5;
     }
 
     long connectTimeoutMillis() {
@@ -111,14 +117,31 @@ final class Admission {
             return null;
         }
         MqttConnectMessage connect = received;
+        connection.protocolLevel = received.variableHeader().version();
+        boolean v5 = Mqtt5.isMqtt5(received);
+        if (v5) {
+            int reason = mqtt5.connect(connection, received);
+            if (reason != Mqtt5.SUCCESS) {
+                outcomes.refuse(ctx, 5, reason, reason == Mqtt5.BAD_AUTHENTICATION_METHOD ? "bad-authentication-method"
+                        : "protocol-violation", "client " + received.payload().clientIdentifier() + " from " + connection.address
+                        + (reason == Mqtt5.BAD_AUTHENTICATION_METHOD ? ": enhanced authentication (AUTH) is not offered"
+                                : ": a CONNECT property of 0 (Receive Maximum or Maximum Packet Size)"));
+                return null;
+            }
+        }
         String certificateUser = cnAsUsername ? certificateCommonName(ctx) : null;
         if (certificateUser != null) {
             connect = withUserName(connect, certificateUser);
         }
-        if (connect.payload().clientIdentifier().isEmpty() && connect.variableHeader().isCleanSession()) {
+        if (connect.payload().clientIdentifier().isEmpty() && (v5 || connect.variableHeader().isCleanSession())) {
             // MQTT-3.1.3-6: the server assigns the id. Assigned here rather than by Moquette, which reports the
-            // empty id on connect and its own on disconnect: the client would stay listed as connected for ever
-            connect = withClientId(connect, UUID.randomUUID().toString().replace("-", ""));
+            // empty id on connect and its own on disconnect: the client would stay listed as connected for ever.
+            // MQTT 5 assigns one whatever Clean Start says, and tells it (Assigned Client Identifier)
+            String assigned = UUID.randomUUID().toString().replace("-", "");
+            connect = withClientId(connect, assigned);
+            if (v5) {
+                connection.mqtt5.assignedClientId = assigned;
+            }
         }
         var variable = connect.variableHeader();
         var payload = connect.payload();
@@ -138,13 +161,13 @@ final class Admission {
         byte[] password = variable.hasPassword() ? payload.passwordInBytes() : null;
         MqttAccess.Login login = certificateUser != null ? MqttAccess.Login.ACCEPTED : access.login(username, password);
         if (login != MqttAccess.Login.ACCEPTED) {
-            outcomes.refuse(ctx, login.returnCode, login.outcome, who);
+            outcomes.refuse(ctx, login.returnCode, Mqtt5.BAD_USER_NAME_OR_PASSWORD, login.outcome, who);
             return null;
         }
         if (variable.isWillFlag()) {
             Optional<String> willDenial = willDenial(payload.willTopic(), username, clientId);
             if (willDenial.isPresent()) {
-                outcomes.refuse(ctx, 5, "not-authorized", who + ": will topic '" + payload.willTopic() + "' not allowed ("
+                outcomes.refuse(ctx, 5, Mqtt5.NOT_AUTHORIZED, "not-authorized", who + ": will topic '" + payload.willTopic() + "' not allowed ("
                         + willDenial.get() + ")");
                 return null;
             }
@@ -152,7 +175,7 @@ final class Admission {
         if (maxConnections >= 0) {
             if (connections.incrementAndGet() > maxConnections) {
                 connections.decrementAndGet();
-                outcomes.refuse(ctx, 3, "server-unavailable", who + ": " + maxConnections
+                outcomes.refuse(ctx, 3, Mqtt5.QUOTA_EXCEEDED, "server-unavailable", who + ": " + maxConnections
                         + " connections already (bridge.broker.max-connections)");
                 return null;
             }
@@ -165,13 +188,16 @@ final class Admission {
         if (variable.isWillFlag()) {
             connection.will = new io.mqttkafkabridge.routing.MqttPublication(payload.willTopic(),
                     payload.willMessageInBytes() == null ? new byte[0] : payload.willMessageInBytes(), variable.willQos(),
-                    variable.isWillRetain(), clientId, username);
+                    variable.isWillRetain(), clientId, username,
+                    v5 ? Mqtt5.messageProperties(payload.willProperties(), System.currentTimeMillis()) : null);
             connect = withoutWill(connect);
         }
         connection.connected = true;
         connection.clientId = clientId;
         connection.username = username;
-        connection.cleanSession = variable.isCleanSession();
+        connect = v5 ? Mqtt5.asMqtt311(connect, connection.mqtt5) : mqtt5.cappedKeepAlive(connect);
+        connection.cleanSession = connect.variableHeader().isCleanSession();
+        connection.discardSession = v5 && variable.isCleanSession() && !connection.cleanSession;
         if (connection.deadline != null) {
             connection.deadline.cancel(false);
         }

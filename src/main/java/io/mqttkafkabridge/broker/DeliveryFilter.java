@@ -61,6 +61,8 @@ final class DeliveryFilter {
     private final ISubscriptionsDirectory subscriptions;
     private final Counter deniedByAcl;
     private final Counter afterUnsubscribe;
+    private final Counter expired;
+    private final Counter tooLarge;
 
     DeliveryFilter(MqttAccess access, RetainedStore retained, ISubscriptionsDirectory subscriptions, MeterRegistry registry) {
         this.access = access;
@@ -70,6 +72,12 @@ final class DeliveryFilter {
                 .description("Messages not delivered to a subscriber: it may not read the topic (acl), or it unsubscribed")
                 .register(registry);
         this.afterUnsubscribe = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "unsubscribed")
+                .description("Messages not delivered to a subscriber: it may not read the topic (acl), or it unsubscribed")
+                .register(registry);
+        this.expired = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "expired")
+                .description("Messages not delivered to a subscriber: it may not read the topic (acl), or it unsubscribed")
+                .register(registry);
+        this.tooLarge = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "too-large")
                 .description("Messages not delivered to a subscriber: it may not read the topic (acl), or it unsubscribed")
                 .register(registry);
     }
@@ -118,26 +126,44 @@ final class DeliveryFilter {
 
     private Object publish(ChannelHandlerContext ctx, GateConnection connection, MqttPublishMessage publish, ChannelPromise promise) {
         MqttFixedHeader header = publish.fixedHeader();
-        if (header.isDup()) {
+        boolean envelope = MessageEnvelope.isEnvelope(publish.payload());
+        if (header.isDup() && !envelope && connection.mqtt5 == null) {
             return publish;
         }
         String topic = publish.variableHeader().topicName();
         Counter withheld = null;
-        if (!access.mayRead(topic, connection.username, connection.clientId)) {
+        if (header.isDup()) {
+            // a resend of a message already written (MQTT-3.10.4-3): only its form changes
+        } else if (!access.mayRead(topic, connection.username, connection.clientId)) {
             withheld = deniedByAcl;
         } else if (unsubscribedFrom(connection, topic)) {
             withheld = afterUnsubscribe;
         }
+        MqttPublishMessage out = publish;
         if (withheld == null) {
-            if (!header.isRetain() && retained.isRetainedDelivery(publish.payload())) {
-                return new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, false, header.qosLevel(), true,
+            boolean retain = header.isRetain() || (!header.isDup() && retained.isRetainedDelivery(publish.payload()));
+            if (envelope) {
+                out = Mqtt5.outbound(publish, connection.mqtt5 != null, retain, System.currentTimeMillis());
+                if (out == null) {
+                    out = publish;
+                    withheld = expired;
+                }
+            } else if (retain && !header.isRetain()) {
+                out = new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, false, header.qosLevel(), true,
                         header.remainingLength()), publish.variableHeader(), publish.payload());
             }
-            return publish;
+            if (withheld == null && connection.mqtt5 != null && connection.mqtt5.clientMaximumPacketSize > 0
+                    && Mqtt5.encodedSizeAtMost(out) > connection.mqtt5.clientMaximumPacketSize) {
+                // MQTT-3.1.2-25: not sent to a client that does not take packets this large; acknowledged for it
+                withheld = tooLarge;
+            }
+            if (withheld == null) {
+                return out;
+            }
         }
         withheld.increment();
         int packetId = publish.variableHeader().packetId();
-        ReferenceCountUtil.release(publish);
+        ReferenceCountUtil.release(out);
         promise.setSuccess();
         switch (header.qosLevel()) {
             case AT_LEAST_ONCE -> acknowledge(ctx, MqttMessageType.PUBACK, packetId);

@@ -49,6 +49,9 @@ import io.quarkus.runtime.StartupEvent;
 @Singleton
 public class EmbeddedBroker {
 
+    /** The connections the gate handed to Moquette (set when the broker starts). */
+    private volatile GatedClients gated = new GatedClients();
+
     /** Stops first on shutdown, before the uplink drains. */
     static final int STOP_PRIORITY = Interceptor.Priority.PLATFORM_BEFORE;
     /** After SmallRye Reactive Messaging has started the channels (it observes at LIBRARY_BEFORE). */
@@ -179,6 +182,7 @@ public class EmbeddedBroker {
     private Server startMoquette(Path dataPath, TlsContext tls) {
         Server moquette = new Server();
         GatedClients gated = new GatedClients();
+        this.gated = gated;
         clients.gate(gated, clientId -> CompletableFuture.runAsync(() -> {
             try {
                 moquette.disconnectClient(clientId);
@@ -212,7 +216,7 @@ public class EmbeddedBroker {
                     new FlowControl(sessionQueues, uplink::intakePaced, admission.connectTimeoutMillis(), registry),
                     new DeliveryFilter(access, retainedStore, MoquetteFields.subscriptions(moquette), registry),
                     new InflightResends(sessionLoops, sessionQueues.sessions()), outcomes, config.slowReaderTimeout().toMillis(),
-                    this::will, clientId -> arrivals.reopening(clientId), gated);
+                    this::will, clientId -> arrivals.reopening(clientId), gated, this::takeSession);
             if (!MqttGate.install(moquette, gate)) {
                 throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
                         + "(a Moquette version other than 0.17?)");
@@ -320,6 +324,8 @@ public class EmbeddedBroker {
         Server moquette = server;
         server = null;
         if (moquette != null) {
+            // MQTT 5 clients learn why (0x8B) and reconnect, to another replica behind the Service
+            gated.tellEveryone(Mqtt5.SERVER_SHUTTING_DOWN);
             loops.close();
             moquette.stopServer();
             BridgeLog.LOG.brokerStopped();
@@ -367,6 +373,7 @@ public class EmbeddedBroker {
         if (moquette == null || clients.client(clientId) == null) {
             return false;
         }
+        gated.tell(clientId, Mqtt5.ADMINISTRATIVE_ACTION);
         try {
             return moquette.disconnectClient(clientId);
         } catch (RuntimeException e) {
@@ -412,6 +419,27 @@ public class EmbeddedBroker {
      * @throws IllegalStateException when the broker is not running
      */
     public void publish(String topic, byte[] payload, int qos, boolean retain) {
+        publish(topic, payload, io.mqttkafkabridge.routing.MessageProperties.NONE, qos, retain);
+    }
+
+    /**
+     * Publishes {@code payload} with MQTT 5 {@code properties} to the broker's subscribers (MQTT 5 subscribers get the
+     * properties, 3.1.1 subscribers the payload alone).
+     */
+    public void publish(String topic, byte[] payload, io.mqttkafkabridge.routing.MessageProperties properties, int qos,
+            boolean retain) {
+        if (retain && payload.length == 0) {
+            publishKept(topic, payload, qos, true);
+            return;
+        }
+        publishKept(topic, MessageEnvelope.wrap(payload, properties), qos, retain);
+    }
+
+    /**
+     * Publishes what another replica's broker keeps for a message ({@link MessageEnvelope}: payload and properties):
+     * the cluster's forwarded messages.
+     */
+    public void publishKept(String topic, byte[] payload, int qos, boolean retain) {
         Server moquette = server;
         if (moquette == null) {
             throw new IllegalStateException("The MQTT broker is not running");
@@ -438,7 +466,7 @@ public class EmbeddedBroker {
         if (!uplink.acceptingPublishes() || !uplink.append(will)) {
             BridgeLog.LOG.willNotJournaled(will.clientId(), will.topic());
         }
-        publish(will.topic(), will.payload(), will.qos(), will.retain());
+        publish(will.topic(), will.payload(), will.properties(), will.qos(), will.retain());
     }
 
     /**
@@ -477,8 +505,12 @@ public class EmbeddedBroker {
      */
     public CompletionStage<SessionTransfer.Taken> takeSession(String clientId) {
         SessionTransfer current = transfer;
-        return current == null ? CompletableFuture.failedFuture(new IllegalStateException("The MQTT broker is not running"))
-                : current.take(clientId);
+        if (current == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("The MQTT broker is not running"));
+        }
+        GatedClients handedOver = gated;
+        handedOver.takenOver(clientId);
+        return current.take(clientId);
     }
 
     /** Places a persistent session here, or adds to it: {@code messages} go before what is queued here ({@link SessionTransfer#place}). */

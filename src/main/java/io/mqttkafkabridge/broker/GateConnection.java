@@ -41,6 +41,14 @@ final class GateConnection {
      * connection ends in any way but a DISCONNECT, including a takeover by a newer connection here or on another replica.
      */
     io.mqttkafkabridge.routing.MqttPublication will;
+    /** The MQTT 5 state of an MQTT 5 connection ({@link Mqtt5}); null for 3.1 and 3.1.1. */
+    Mqtt5.State mqtt5;
+    /** MQTT 5 Clean Start with a session that outlives the connection: the old session is discarded first. */
+    boolean discardSession;
+    /** An MQTT 5 DISCONNECT set the Session Expiry Interval to 0: the session ends with this connection. */
+    boolean discardOnClose;
+    /** The protocol level of its CONNECT (3: 3.1, 4: 3.1.1, 5: 5), 0 before it. */
+    int protocolLevel;
     /** What the subscriber may receive ({@link DeliveryFilter}). */
     final DeliveryFilter.Subscriptions subscriptions = new DeliveryFilter.Subscriptions();
 
@@ -57,5 +65,10 @@ final class GateConnection {
     /** The connection's state, or null for a channel the gate did not see open. */
     static GateConnection of(ChannelHandlerContext ctx) {
         return ctx.channel().attr(KEY).get();
+    }
+
+    /** The connection's state, or null for a channel the gate did not see open. */
+    static GateConnection of(io.netty.channel.Channel channel) {
+        return channel.attr(KEY).get();
     }
 }

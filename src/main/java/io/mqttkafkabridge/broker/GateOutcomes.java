@@ -24,8 +24,24 @@ final class GateOutcomes {
 
     /** CONNACK {@code returnCode}, then close. */
     void refuse(ChannelHandlerContext ctx, int returnCode, String outcome, String detail) {
+        refuse(ctx, returnCode, 0, outcome, detail);
+    }
+
+    /**
+     * CONNACK {@code returnCode} to a 3.1/3.1.1 client, {@code reason} (0: the one {@link Mqtt5#reasonForReturnCode}
+     * gives) to an MQTT 5 client, then close.
+     */
+    void refuse(ChannelHandlerContext ctx, int returnCode, int reason, String outcome, String detail) {
         count(outcome);
-        BridgeLog.LOG.connectionRefused(outcome, returnCode, detail);
+        GateConnection connection = GateConnection.of(ctx);
+        Mqtt5.State mqtt5 = connection == null ? null : connection.mqtt5;
+        if (mqtt5 != null) {
+            mqtt5.refusal = reason != 0 ? reason : Mqtt5.reasonForReturnCode(returnCode);
+            BridgeLog.LOG.connectionRefused(outcome, mqtt5.refusal, detail);
+            // written as MQTT 5 by the gate's write (Mqtt5#connack)
+        } else {
+            BridgeLog.LOG.connectionRefused(outcome, returnCode, detail);
+        }
         MqttConnAckMessage connack = MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.valueOf((byte) returnCode))
                 .sessionPresent(false).build();
         ctx.writeAndFlush(connack).addListener(ChannelFutureListener.CLOSE);
@@ -33,13 +49,36 @@ final class GateOutcomes {
 
     /** Closes the connection; {@code reason} null: counted, not logged (a flood is logged once per address). */
     void close(ChannelHandlerContext ctx, String outcome, String reason) {
+        close(ctx, outcome, reasonCode(outcome), reason);
+    }
+
+    /**
+     * Closes the connection; an MQTT 5 client past its CONNECT is told why first (DISCONNECT {@code reasonCode}); a
+     * 3.1.1 client is closed (its protocol has no server DISCONNECT).
+     */
+    void close(ChannelHandlerContext ctx, String outcome, int reasonCode, String reason) {
         count(outcome);
+        GateConnection connection = GateConnection.of(ctx);
         if (reason != null) {
-            GateConnection connection = GateConnection.of(ctx);
             BridgeLog.LOG.connectionClosed(connection == null ? "?" : connection.clientId == null ? connection.address
                     : connection.address + " (client " + connection.clientId + ")", reason);
         }
-        ctx.close();
+        if (connection != null && connection.mqtt5 != null && connection.connected && ctx.channel().isActive()) {
+            Mqtt5.disconnectAndClose(ctx, reasonCode);
+        } else {
+            ctx.close();
+        }
+    }
+
+    /** The DISCONNECT reason code an MQTT 5 client gets for a close {@code outcome}. */
+    private static int reasonCode(String outcome) {
+        return switch (outcome) {
+            case "malformed" -> Mqtt5.MALFORMED_PACKET;
+            case "protocol-violation" -> Mqtt5.PROTOCOL_ERROR;
+            case "slow-reader" -> Mqtt5.SERVER_BUSY;
+            case "packet-too-large" -> Mqtt5.PACKET_TOO_LARGE;
+            default -> Mqtt5.UNSPECIFIED_ERROR;
+        };
     }
 
     void count(String outcome) {

@@ -19,7 +19,42 @@ final class GatedClients {
 
     /** The gate hands {@code channel}'s CONNECT to Moquette. */
     void admitted(String clientId, Channel channel) {
-        handedOver.put(clientId, channel);
+        Channel previous = handedOver.put(clientId, channel);
+        if (previous != null && previous != channel) {
+            tellTakenOver(previous);
+        }
+    }
+
+    /**
+     * The session of {@code clientId} is taken over (by a connection here or on another replica): an MQTT 5 client
+     * still connected is told so (DISCONNECT 0x8E) before Moquette closes its connection.
+     */
+    void takenOver(String clientId) {
+        tell(clientId, Mqtt5.SESSION_TAKEN_OVER);
+    }
+
+    /** Tells {@code clientId}, when it is connected with MQTT 5, why the bridge closes its connection (DISCONNECT). */
+    void tell(String clientId, int reason) {
+        Channel channel = clientId == null ? null : handedOver.get(clientId);
+        if (channel != null) {
+            tell(channel, reason);
+        }
+    }
+
+    /** Tells every MQTT 5 client connected why the bridge closes its connection (DISCONNECT {@code reason}). */
+    void tellEveryone(int reason) {
+        handedOver.values().forEach(channel -> tell(channel, reason));
+    }
+
+    private static void tellTakenOver(Channel channel) {
+        tell(channel, Mqtt5.SESSION_TAKEN_OVER);
+    }
+
+    private static void tell(Channel channel, int reason) {
+        GateConnection connection = GateConnection.of(channel);
+        if (channel.isActive() && connection != null && connection.mqtt5 != null) {
+            channel.writeAndFlush(Mqtt5.disconnect(reason));
+        }
     }
 
     /** {@code channel} is closed. */

@@ -63,12 +63,16 @@ final class MqttGate extends ChannelDuplexHandler {
     private final java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills;
     private final SessionArrivals arrivals;
     private final GatedClients gated;
+    private final java.util.function.Function<String, java.util.concurrent.CompletionStage<?>> discard;
+    private final Mqtt5 mqtt5;
 
     MqttGate(Admission admission, PublishPath publishes, FlowControl flow, DeliveryFilter deliveries,
             InflightResends resends, GateOutcomes outcomes, long slowReaderMillis,
             java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills, SessionArrivals arrivals,
-            GatedClients gated) {
+            GatedClients gated, java.util.function.Function<String, java.util.concurrent.CompletionStage<?>> discard) {
         this.gated = gated;
+        this.discard = discard;
+        this.mqtt5 = admission.mqtt5();
         this.wills = wills;
         this.arrivals = arrivals;
         this.admission = admission;
@@ -114,6 +118,9 @@ final class MqttGate extends ChannelDuplexHandler {
         if (connection != null) {
             if (connection.clientId != null) {
                 gated.closed(connection.clientId, ctx.channel());
+                if (connection.discardOnClose && !gated.gated(connection.clientId)) {
+                    discard.apply(connection.clientId);
+                }
             }
             admission.closed(connection);
             publishes.closed(connection);
@@ -146,7 +153,8 @@ final class MqttGate extends ChannelDuplexHandler {
         if (message.decoderResult().isFailure()) {
             ReferenceCountUtil.release(msg);
             Throwable cause = message.decoderResult().cause();
-            outcomes.close(ctx, "malformed", "malformed packet: " + cause.getClass().getSimpleName() + " " + cause.getMessage());
+            outcomes.close(ctx, cause instanceof io.netty.handler.codec.TooLongFrameException ? "packet-too-large" : "malformed",
+                    "malformed packet: " + cause.getClass().getSimpleName() + " " + cause.getMessage());
             return;
         }
         MqttMessageType type = message.fixedHeader().messageType();
@@ -155,8 +163,14 @@ final class MqttGate extends ChannelDuplexHandler {
             if (connect != null) {
                 publishes.connected(connection);
                 flow.connectHandedOver(ctx, connection);
-                java.util.concurrent.CompletableFuture<Void> arrival = connection.cleanSession ? null
+                java.util.concurrent.CompletableFuture<?> arrival = connection.cleanSession ? null
                         : arrivals.reopening(connection.clientId).toCompletableFuture();
+                if (connection.discardSession) {
+                    // MQTT 5 Clean Start with a Session Expiry: the session the client had (here, or arriving from
+                    // another replica) ends before the new one begins
+                    String clientId = connection.clientId;
+                    arrival = arrival.thenCompose(done -> discard.apply(clientId)).toCompletableFuture();
+                }
                 if (arrival == null || arrival.isDone()) {
                     handOver(ctx, connection, connect);
                 } else {
@@ -193,6 +207,23 @@ final class MqttGate extends ChannelDuplexHandler {
                 super.channelRead(ctx, msg);
             }
             case DISCONNECT -> {
+                if (connection.mqtt5 != null) {
+                    long expiry = Mqtt5.expiryOf(message);
+                    if (expiry > 0 && connection.cleanSession) {
+                        // MQTT-3.14.2-2: a session that ends with the connection cannot be given an expiry at its end
+                        outcomes.close(ctx, "protocol-violation", "DISCONNECT sets a Session Expiry Interval on a session"
+                                + " that had 0 (MQTT-3.14.2-2)");
+                        return;
+                    }
+                    if (expiry == 0 && !connection.cleanSession) {
+                        connection.discardOnClose = true;
+                    }
+                    if (Mqtt5.reasonOf(message) == Mqtt5.DISCONNECT_WITH_WILL) {
+                        // MQTT 5, 3.14.2.1: the client asks for its will; published when the connection closes
+                        super.channelRead(ctx, msg);
+                        return;
+                    }
+                }
                 connection.will = null; // MQTT-3.14.4-3
                 super.channelRead(ctx, msg);
             }
@@ -229,6 +260,11 @@ final class MqttGate extends ChannelDuplexHandler {
         if (msg instanceof MqttConnAckMessage connack && connack.variableHeader().connectReturnCode()
                 == io.netty.handler.codec.mqtt.MqttConnectReturnCode.CONNECTION_ACCEPTED) {
             connection.accepted = true;
+        }
+        if (msg instanceof MqttConnAckMessage connack && connection.mqtt5 != null) {
+            msg = mqtt5.connack(connection.mqtt5, connack);
+        } else if (connection.mqtt5 != null && msg instanceof MqttMessage message) {
+            PublishPath.acknowledged(connection, message);
         }
         if (msg instanceof MqttConnAckMessage && connection.awaitingConnack) {
             flow.connackWritten(ctx, connection, promise, reader);

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
+import io.mqttkafkabridge.routing.MessageProperties;
 import io.mqttkafkabridge.routing.MqttPublication;
 import io.mqttkafkabridge.security.MqttAccess;
 import io.netty.buffer.ByteBuf;
@@ -18,7 +19,9 @@ import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.util.ReferenceCountUtil;
 
@@ -127,10 +130,38 @@ final class PublishPath {
         String topic = publish.variableHeader().topicName();
         int qos = publish.fixedHeader().qosLevel().value();
         int packetId = publish.variableHeader().packetId();
+        MessageProperties properties = MessageProperties.NONE;
+        Mqtt5.State mqtt5 = connection.mqtt5;
+        if (mqtt5 != null) {
+            Mqtt5.Inbound inbound = Mqtt5.inbound(mqtt5, publish, System.currentTimeMillis());
+            if (inbound.reason() != Mqtt5.SUCCESS) {
+                ReferenceCountUtil.release(publish);
+                outcomes.close(ctx, "protocol-violation", inbound.reason(), "PUBLISH with " + inbound.problem());
+                return null;
+            }
+            topic = inbound.topic();
+            properties = inbound.properties();
+            if (qos > 0 && ++mqtt5.unacknowledged > mqtt5.receiveMaximum) {
+                ReferenceCountUtil.release(publish);
+                outcomes.close(ctx, "protocol-violation", Mqtt5.RECEIVE_MAXIMUM_EXCEEDED, "more than "
+                        + mqtt5.receiveMaximum + " QoS 1/2 publishes unacknowledged (Receive Maximum)");
+                return null;
+            }
+        }
         String invalid = invalidTopic(topic, maxTopicLevels);
         if (invalid != null) {
             ReferenceCountUtil.release(publish);
-            outcomes.close(ctx, "protocol-violation", "PUBLISH to " + invalid);
+            if (mqtt5 != null && qos > 0) {
+                // MQTT 5 can say why and keep the connection
+                rejected(ctx, connection, "invalid-topic", qos, packetId, Mqtt5.TOPIC_NAME_INVALID);
+            } else {
+                outcomes.close(ctx, "protocol-violation", Mqtt5.TOPIC_NAME_INVALID, "PUBLISH to " + invalid);
+            }
+            return null;
+        }
+        if (properties.payloadFormat() != null && properties.payloadFormat() == 1 && !isUtf8(publish.payload())) {
+            ReferenceCountUtil.release(publish);
+            rejected(ctx, connection, "payload-format-invalid", qos, packetId, Mqtt5.PAYLOAD_FORMAT_INVALID);
             return null;
         }
         Optional<String> denial = access.publishDenial(topic, connection.username, connection.clientId);
@@ -154,20 +185,59 @@ final class PublishPath {
         content.getBytes(content.readerIndex(), payload);
         boolean retain = publish.fixedHeader().isRetain();
         ReferenceCountUtil.release(publish);
-        if (!journal.append(new MqttPublication(topic, payload, qos, retain, connection.clientId, connection.username))) {
+        if (!journal.append(new MqttPublication(topic, payload, qos, retain, connection.clientId, connection.username,
+                properties))) {
             return null;
         }
         received[qos].increment();
         if (qos == 2) {
             qos2Unreleased.computeIfAbsent(connection.clientId, id -> ConcurrentHashMap.newKeySet()).add(packetId);
         }
+        // what the broker keeps: the properties ride inside (MessageEnvelope)
+        byte[] kept = MessageEnvelope.wrap(payload, properties);
         if (retain) {
-            retained.set(topic, qos, payload);
+            if (payload.length == 0) {
+                retained.clear(topic);
+            } else {
+                retained.keep(topic, qos, kept);
+            }
         }
         // a copy the size of the payload, off the connection's pooled 64 KiB read buffer, which a queued message would
         // otherwise keep alive; DUP=0 (see the class comment)
         return new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, false, publish.fixedHeader().qosLevel(),
-                retain, 0), publish.variableHeader(), Unpooled.wrappedBuffer(payload));
+                retain, 0), mqtt5 == null ? publish.variableHeader() : new MqttPublishVariableHeader(topic, packetId),
+                Unpooled.wrappedBuffer(kept));
+    }
+
+    /** A PUBLISH not taken, answered to an MQTT 5 client with {@code reason} (QoS 1, 2) and counted. */
+    private void rejected(ChannelHandlerContext ctx, GateConnection connection, String why, int qos, int packetId, int reason) {
+        Counter.builder(BridgeMetrics.MQTT_PUBLISH_DENIED).tag("reason", why)
+                .description("PUBLISH packets dropped by the topic policy").register(registry).increment();
+        if (qos == 1) {
+            ctx.writeAndFlush(Mqtt5.ack(MqttMessageType.PUBACK, packetId, reason));
+        } else if (qos == 2) {
+            ctx.writeAndFlush(Mqtt5.ack(MqttMessageType.PUBREC, packetId, reason));
+        }
+    }
+
+    private static boolean isUtf8(ByteBuf payload) {
+        byte[] bytes = new byte[payload.readableBytes()];
+        payload.getBytes(payload.readerIndex(), bytes);
+        return Mqtt5.isUtf8(bytes);
+    }
+
+    /**
+     * An acknowledgement written to an MQTT 5 client ends one of its QoS 1/2 publishes (PUBACK, PUBCOMP, or a PUBREC
+     * that refuses): one fewer towards its Receive Maximum.
+     */
+    static void acknowledged(GateConnection connection, MqttMessage message) {
+        MqttMessageType type = message.fixedHeader().messageType();
+        boolean ends = type == MqttMessageType.PUBACK || type == MqttMessageType.PUBCOMP
+                || (type == MqttMessageType.PUBREC && message.variableHeader() instanceof MqttPubReplyMessageVariableHeader reply
+                        && (reply.reasonCode() & 0xFF) >= 0x80);
+        if (ends && connection.mqtt5.unacknowledged > 0) {
+            connection.mqtt5.unacknowledged--;
+        }
     }
 
     private void denied(ChannelHandlerContext ctx, GateConnection connection, String topic, int qos, int packetId, String reason) {
@@ -176,6 +246,15 @@ final class PublishPath {
         if (!connection.publishDenialLogged) {
             connection.publishDenialLogged = true;
             BridgeLog.LOG.publishDenied(connection.clientId, String.valueOf(connection.username), topic, reason);
+        }
+        if (connection.mqtt5 != null) {
+            // MQTT 5 says why: 0x87 Not authorized
+            if (qos == 1) {
+                ctx.writeAndFlush(Mqtt5.ack(MqttMessageType.PUBACK, packetId, Mqtt5.NOT_AUTHORIZED));
+            } else if (qos == 2) {
+                ctx.writeAndFlush(Mqtt5.ack(MqttMessageType.PUBREC, packetId, Mqtt5.NOT_AUTHORIZED));
+            }
+            return;
         }
         // MQTT 3.1.1 has no negative PUBACK: acknowledge so the client does not resend it for ever (as Mosquitto does)
         if (qos == 1) {

@@ -30,6 +30,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.mqttkafkabridge.broker.BrokerStartHook;
 import io.mqttkafkabridge.broker.EmbeddedBroker;
+import io.mqttkafkabridge.broker.MessageEnvelope;
 import io.mqttkafkabridge.config.BridgeConfig;
 import io.mqttkafkabridge.config.DownlinkChannelConfigSourceFactory;
 import io.mqttkafkabridge.kafka.KafkaAdmin;
@@ -302,13 +303,16 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
             List<UplinkRecord.Header> headers = new ArrayList<>(record.headers());
             headers.add(new UplinkRecord.Header(ClusterRecords.HEADER_ORIGIN, ClusterRecords.utf8(self)));
             headers.add(new UplinkRecord.Header(ClusterRecords.HEADER_TARGETS, ClusterRecords.utf8(String.join(",", targets))));
-            records.add(new UplinkRecord(messagesRoute, topics.messages(), record.key(), headers, publication.payload(), null));
+            // the bytes the broker keeps: the MQTT 5 properties ride with the message to the other replicas
+            records.add(new UplinkRecord(messagesRoute, topics.messages(), record.key(), headers,
+                    MessageEnvelope.wrap(publication.payload(), publication.properties()), null));
         }
         if (publication.retain()) {
             records.add(new UplinkRecord(retainedRoute, topics.retained(), publication.topic(),
                     List.of(new UplinkRecord.Header(UplinkRoute.HEADER_QOS, ClusterRecords.utf8(Integer.toString(publication.qos()))),
                             new UplinkRecord.Header(ClusterRecords.HEADER_ORIGIN, ClusterRecords.utf8(self))),
-                    publication.payload().length == 0 ? null : publication.payload(), null));
+                    publication.payload().length == 0 ? null
+                            : MessageEnvelope.wrap(publication.payload(), publication.properties()), null));
         }
         return records;
     }
@@ -380,7 +384,7 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
             return false;
         }
         try {
-            running.publish(topic, payload, Math.max(0, Math.min(2, qos)), false);
+            running.publishKept(topic, payload, Math.max(0, Math.min(2, qos)), false);
         } catch (IllegalStateException e) {
             return false;
         }

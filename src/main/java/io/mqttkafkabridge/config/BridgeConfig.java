@@ -131,6 +131,23 @@ public interface BridgeConfig {
         @WithDefault("20s")
         Duration connectTimeout();
 
+        /**
+         * The longest keep-alive a client may ask for; an MQTT 5 client asking for more (or for none) is told this one
+         * in CONNACK (Server Keep Alive), a 3.1.1 client is held to it silently. Unset: the client's own.
+         */
+        Optional<Duration> maxKeepAlive();
+
+        /** Topic aliases an MQTT 5 client may use towards the broker (CONNACK Topic Alias Maximum); 0: none. */
+        @WithDefault("64")
+        int topicAliasMaximum();
+
+        /**
+         * QoS 1 and 2 publishes an MQTT 5 client may have unacknowledged towards the broker at once (CONNACK Receive
+         * Maximum); one more is a protocol error (DISCONNECT 0x93).
+         */
+        @WithDefault("1024")
+        int receiveMaximum();
+
         /** A client that reads nothing of what it is sent for this long is disconnected. */
         @WithDefault("30s")
         Duration slowReaderTimeout();

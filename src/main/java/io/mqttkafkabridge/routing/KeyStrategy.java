@@ -16,10 +16,13 @@ public sealed interface KeyStrategy {
      */
     String keyOf(MqttPublication publication, JsonPayload json);
 
-    /** Parses {@code mqtt-topic}, {@code client-id}, {@code topic-level:N} (N counts from 0) or {@code json:<pointer>}. */
+    /**
+     * Parses {@code mqtt-topic}, {@code client-id}, {@code topic-level:N} (N counts from 0), {@code json:<pointer>} or
+     * {@code user-property:<name>}.
+     */
     static KeyStrategy parse(String text) {
         if (text == null || text.isBlank()) {
-            throw new IllegalArgumentException("the key strategy is empty; use mqtt-topic, client-id, topic-level:N or json:<pointer>");
+            throw new IllegalArgumentException("the key strategy is empty; use mqtt-topic, client-id, topic-level:N, json:<pointer> or user-property:<name>");
         }
         String value = text.trim();
         if (value.equals("mqtt-topic")) {
@@ -43,7 +46,14 @@ public sealed interface KeyStrategy {
         if (value.startsWith("json:")) {
             return new Json(JsonPayload.pointer(value.substring("json:".length())));
         }
-        throw new IllegalArgumentException("unknown key strategy '" + value + "'; use mqtt-topic, client-id, topic-level:N or json:<pointer>");
+        if (value.startsWith("user-property:")) {
+            String name = value.substring("user-property:".length());
+            if (name.isEmpty()) {
+                throw new IllegalArgumentException("'" + value + "' needs the name of an MQTT 5 user property, as in user-property:device");
+            }
+            return new UserProperty(name);
+        }
+        throw new IllegalArgumentException("unknown key strategy '" + value + "'; use mqtt-topic, client-id, topic-level:N, json:<pointer> or user-property:<name>");
     }
 
     /** The whole MQTT topic name is the key. */
@@ -95,6 +105,27 @@ public sealed interface KeyStrategy {
         @Override
         public String toString() {
             return "json:" + pointer;
+        }
+    }
+
+    /**
+     * The value of an MQTT 5 User Property of the publish (the first of that name) is the key; a publish without it
+     * (a 3.1.1 publish, say) has no key.
+     */
+    record UserProperty(String name) implements KeyStrategy {
+        @Override
+        public String keyOf(MqttPublication publication, JsonPayload json) {
+            for (MessageProperties.UserProperty property : publication.properties().userProperties()) {
+                if (property.name().equals(name)) {
+                    return property.value();
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public String toString() {
+            return "user-property:" + name;
         }
     }
 }

@@ -81,6 +81,6 @@ class KeyStrategyTest {
     void unknown_strategies_are_refused_with_the_valid_ones_named(String text) {
         assertThatThrownBy(() -> KeyStrategy.parse(text))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageMatching(".*(mqtt-topic, client-id, topic-level:N or json:<pointer>|needs a level number|JSON pointer).*");
+                .hasMessageMatching(".*(mqtt-topic, client-id, topic-level:N, json:<pointer> or user-property:<name>|needs a level number|JSON pointer).*");
     }
 }
