@@ -19,8 +19,9 @@ public final class ApiModel {
     }
 
     /** {@code node}: the replica the client is connected to (its address is known there only). */
+    /** {@code protocolVersion}: 3.1, 3.1.1 or 5 (null for a client of another replica). */
     public record ClientView(String id, String address, String username, Instant connectedSince, List<String> subscriptions,
-            String node) {
+            String node, String protocolVersion) {
     }
 
     /** GET /api/v1/cluster */

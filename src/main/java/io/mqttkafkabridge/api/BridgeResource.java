@@ -128,10 +128,11 @@ public class BridgeResource {
         Map<String, String> addresses = broker.addresses();
         List<ApiModel.ClientView> clients = new ArrayList<>();
         broker.clients().clients().forEach(c -> clients.add(new ApiModel.ClientView(c.id(), addresses.get(c.id()),
-                c.username(), c.connectedSince(), c.subscriptions().stream().sorted().toList(), cluster.nodeId())));
+                c.username(), c.connectedSince(), c.subscriptions().stream().sorted().toList(), cluster.nodeId(),
+                broker.protocolVersion(c.id()))));
         cluster.remoteClients().forEach(s -> clients.add(new ApiModel.ClientView(s.clientId(), null, s.username(),
                 java.time.Instant.ofEpochMilli(s.connectedAt()),
-                s.filters() == null ? List.<String>of() : s.filters().keySet().stream().sorted().toList(), s.node())));
+                s.filters() == null ? List.<String>of() : s.filters().keySet().stream().sorted().toList(), s.node(), null)));
         clients.sort((a, b) -> a.id().compareTo(b.id()));
         return clients;
     }

@@ -108,6 +108,10 @@ public class EmbeddedBroker {
         ConnectionErrors.install();
         Gauge.builder(BridgeMetrics.MQTT_CLIENTS_CONNECTED, clients, ClientTracker::count)
                 .description("MQTT clients connected now").register(registry);
+        for (String version : List.of("3.1", "3.1.1", "5")) {
+            Gauge.builder(BridgeMetrics.MQTT_CLIENTS_BY_PROTOCOL, this, broker -> broker.gated.connectedWith(version))
+                    .tag("protocol", version).description("MQTT clients connected now, by MQTT version").register(registry);
+        }
     }
 
     /**
@@ -349,6 +353,11 @@ public class EmbeddedBroker {
     /** The clients connected now, with their subscriptions. */
     public ClientTracker clients() {
         return clients;
+    }
+
+    /** The MQTT version ({@code 3.1}, {@code 3.1.1}, {@code 5}) a client is connected with here, or null. */
+    public String protocolVersion(String clientId) {
+        return gated.protocolVersion(clientId);
     }
 
     /** The address ({@code host:port}) of each connected client, by client id. */

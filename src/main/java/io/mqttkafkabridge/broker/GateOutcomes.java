@@ -35,15 +35,17 @@ final class GateOutcomes {
         count(outcome);
         GateConnection connection = GateConnection.of(ctx);
         Mqtt5.State mqtt5 = connection == null ? null : connection.mqtt5;
+        MqttConnAckMessage connack;
         if (mqtt5 != null) {
             mqtt5.refusal = reason != 0 ? reason : Mqtt5.reasonForReturnCode(returnCode);
             BridgeLog.LOG.connectionRefused(outcome, mqtt5.refusal, detail);
-            // written as MQTT 5 by the gate's write (Mqtt5#connack)
+            connack = Mqtt5.refusal(mqtt5.refusal);
         } else {
             BridgeLog.LOG.connectionRefused(outcome, returnCode, detail);
+            connack = MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.valueOf((byte) returnCode))
+                    .sessionPresent(false).build();
         }
-        MqttConnAckMessage connack = MqttMessageBuilders.connAck().returnCode(MqttConnectReturnCode.valueOf((byte) returnCode))
-                .sessionPresent(false).build();
+        // written from the gate's place in the pipeline: the gate's own write does not see it
         ctx.writeAndFlush(connack).addListener(ChannelFutureListener.CLOSE);
     }
 

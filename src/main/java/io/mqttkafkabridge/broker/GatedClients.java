@@ -62,6 +62,35 @@ final class GatedClients {
         handedOver.remove(clientId, channel);
     }
 
+    /** The MQTT version ({@code 3.1}, {@code 3.1.1}, {@code 5}) {@code clientId} is connected with here, or null. */
+    String protocolVersion(String clientId) {
+        Channel channel = clientId == null ? null : handedOver.get(clientId);
+        GateConnection connection = channel == null ? null : GateConnection.of(channel);
+        return connection == null ? null : versionName(connection.protocolLevel);
+    }
+
+    /** Connected clients of MQTT version {@code version} ({@link #versionName}). */
+    int connectedWith(String version) {
+        int count = 0;
+        for (Channel channel : handedOver.values()) {
+            GateConnection connection = GateConnection.of(channel);
+            if (connection != null && connection.accepted && version.equals(versionName(connection.protocolLevel))) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** The name of a CONNECT's protocol level. */
+    static String versionName(int protocolLevel) {
+        return switch (protocolLevel) {
+            case 3 -> "3.1";
+            case 4 -> "3.1.1";
+            case 5 -> "5";
+            default -> "unknown";
+        };
+    }
+
     /** Whether {@code clientId}'s connection came through the gate. */
     boolean gated(String clientId) {
         return clientId != null && handedOver.containsKey(clientId);

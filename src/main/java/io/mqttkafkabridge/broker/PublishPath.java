@@ -61,6 +61,8 @@ final class PublishPath {
     private final int maxTopicLevels;
     private final Counter[] received = new Counter[3];
     private final Counter duplicates;
+    /** By protocol level 3, 4, 5. */
+    private final Counter[] receivedByProtocol = new Counter[6];
     /** By client id: QoS 2 packet ids received and not yet released; kept across reconnects of a persistent session. */
     private final Map<String, Set<Integer>> qos2Unreleased = new ConcurrentHashMap<>();
 
@@ -76,6 +78,11 @@ final class PublishPath {
         for (int qos = 0; qos < received.length; qos++) {
             received[qos] = Counter.builder(BridgeMetrics.MQTT_MESSAGES_RECEIVED).tag("qos", Integer.toString(qos))
                     .description("PUBLISH packets devices sent that the broker accepted").register(registry);
+        }
+        for (int level = 3; level <= 5; level++) {
+            receivedByProtocol[level] = Counter.builder(BridgeMetrics.MQTT_MESSAGES_RECEIVED_BY_PROTOCOL)
+                    .tag("protocol", GatedClients.versionName(level))
+                    .description("PUBLISH packets devices sent that the broker accepted, by MQTT version").register(registry);
         }
         duplicates = Counter.builder(BridgeMetrics.MQTT_PUBLISH_DUPLICATES)
                 .description("QoS 2 PUBLISH packets resent with a packet id not yet released: answered, not delivered again")
@@ -141,12 +148,6 @@ final class PublishPath {
             }
             topic = inbound.topic();
             properties = inbound.properties();
-            if (qos > 0 && ++mqtt5.unacknowledged > mqtt5.receiveMaximum) {
-                ReferenceCountUtil.release(publish);
-                outcomes.close(ctx, "protocol-violation", Mqtt5.RECEIVE_MAXIMUM_EXCEEDED, "more than "
-                        + mqtt5.receiveMaximum + " QoS 1/2 publishes unacknowledged (Receive Maximum)");
-                return null;
-            }
         }
         String invalid = invalidTopic(topic, maxTopicLevels);
         if (invalid != null) {
@@ -176,6 +177,13 @@ final class PublishPath {
             ctx.writeAndFlush(ack(MqttMessageType.PUBREC, packetId));
             return null;
         }
+        if (mqtt5 != null && qos > 0 && ++mqtt5.unacknowledged > mqtt5.receiveMaximum) {
+            // counted from here on: Moquette acknowledges it, or nobody does (journal full) and the client keeps it
+            ReferenceCountUtil.release(publish);
+            outcomes.close(ctx, "protocol-violation", Mqtt5.RECEIVE_MAXIMUM_EXCEEDED, "more than "
+                    + mqtt5.receiveMaximum + " QoS 1/2 publishes unacknowledged (Receive Maximum)");
+            return null;
+        }
         if (!journalHasRoom.getAsBoolean()) {
             ReferenceCountUtil.release(publish); // no PUBACK: the device keeps it and sends it again
             return null;
@@ -190,6 +198,9 @@ final class PublishPath {
             return null;
         }
         received[qos].increment();
+        if (connection.protocolLevel >= 3 && connection.protocolLevel <= 5) {
+            receivedByProtocol[connection.protocolLevel].increment();
+        }
         if (qos == 2) {
             qos2Unreleased.computeIfAbsent(connection.clientId, id -> ConcurrentHashMap.newKeySet()).add(packetId);
         }

@@ -327,6 +327,12 @@ public interface BridgeConfig {
         Optional<Integer> qos();
 
         Optional<Boolean> retain();
+
+        /** The record's headers become User Properties for MQTT 5 subscribers (default true). */
+        Optional<Boolean> userProperties();
+
+        /** Messages expire this long after the record's timestamp (MQTT 5 Message Expiry); default: never. */
+        Optional<String> messageExpiry();
     }
 
     /** The local Kafka broker {@code quarkus:dev} starts; ignored outside dev mode. */

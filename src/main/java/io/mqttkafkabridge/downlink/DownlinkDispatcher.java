@@ -18,6 +18,8 @@ import io.mqttkafkabridge.broker.EmbeddedBroker;
 import io.mqttkafkabridge.metrics.BridgeLog;
 import io.mqttkafkabridge.metrics.BridgeMetrics;
 import io.mqttkafkabridge.routing.DownlinkRoute;
+import io.mqttkafkabridge.routing.MessageProperties;
+import io.mqttkafkabridge.routing.UplinkRoute;
 import io.mqttkafkabridge.routes.Routes;
 import io.mqttkafkabridge.routing.TopicTemplate;
 import io.smallrye.reactive.messaging.kafka.IncomingKafkaRecord;
@@ -118,7 +120,7 @@ public class DownlinkDispatcher {
                 return Outcome.STOPPED;
             }
             try {
-                broker.publish(topic.topic(), payload, route.qos(), route.retain());
+                broker.publish(topic.topic(), payload, properties(record, route), route.qos(), route.retain());
             } catch (RuntimeException e) {
                 meters.failed(String.valueOf(e));
                 BridgeLog.LOG.downlinkPublishFailed(record.getTopic(), record.getPartition(), offset(record), route.name(), e);
@@ -128,6 +130,71 @@ public class DownlinkDispatcher {
             meters.published();
         }
         return Outcome.DONE;
+    }
+
+    /**
+     * The MQTT 5 properties a record's message carries: {@code mqtt.content-type}, {@code mqtt.response-topic},
+     * {@code mqtt.correlation-data} and {@code mqtt.payload-format} as those properties; every other header as a User
+     * Property (in order, repeated names kept) when the route says so, except the bridge's own {@code mqtt.*} and
+     * {@code bridge.*} ({@code mqtt.user.<name>}, a user property that uplink kept apart, is {@code <name>} again); the
+     * expiry, counted from the record's timestamp, the route's {@code message-expiry} or the record's
+     * {@code mqtt.message-expiry-interval}, whichever ends first.
+     */
+    static MessageProperties properties(KafkaRecord<Object, byte[]> record, DownlinkRoute route) {
+        Headers headers = record.getHeaders();
+        boolean any = headers != null && headers.iterator().hasNext();
+        if (!any && route.messageExpiry() == null) {
+            return MessageProperties.NONE;
+        }
+        Integer payloadFormat = null;
+        String contentType = null;
+        String responseTopic = null;
+        byte[] correlation = null;
+        long expiresAt = 0;
+        long timestamp = record.getTimestamp() == null ? System.currentTimeMillis() : record.getTimestamp().toEpochMilli();
+        if (route.messageExpiry() != null) {
+            expiresAt = timestamp + route.messageExpiry().toMillis();
+        }
+        List<MessageProperties.UserProperty> user = new java.util.ArrayList<>();
+        if (any) {
+            for (Header header : headers) {
+                String name = header.key();
+                byte[] value = header.value() == null ? new byte[0] : header.value();
+                switch (name) {
+                    case UplinkRoute.HEADER_CONTENT_TYPE -> contentType = utf8(value);
+                    case UplinkRoute.HEADER_RESPONSE_TOPIC -> responseTopic = utf8(value);
+                    case UplinkRoute.HEADER_CORRELATION_DATA -> correlation = value;
+                    case UplinkRoute.HEADER_PAYLOAD_FORMAT -> payloadFormat = "1".equals(utf8(value).trim()) ? 1 : 0;
+                    case UplinkRoute.HEADER_MESSAGE_EXPIRY -> {
+                        try {
+                            long at = timestamp + Long.parseLong(utf8(value).trim()) * 1000L;
+                            expiresAt = expiresAt == 0 ? at : Math.min(expiresAt, at);
+                        } catch (NumberFormatException e) {
+                            // not a number of seconds: no expiry from it
+                        }
+                    }
+                    default -> {
+                        if (!route.userProperties()) {
+                            continue;
+                        }
+                        if (name.startsWith(UplinkRoute.HEADER_USER_PREFIX)) {
+                            user.add(new MessageProperties.UserProperty(name.substring(UplinkRoute.HEADER_USER_PREFIX.length()),
+                                    utf8(value)));
+                        } else if (!UplinkRoute.isBridgeHeader(name)) {
+                            user.add(new MessageProperties.UserProperty(name, utf8(value)));
+                        }
+                    }
+                }
+            }
+        }
+        if (responseTopic != null && (responseTopic.isEmpty() || responseTopic.indexOf('+') >= 0 || responseTopic.indexOf('#') >= 0)) {
+            responseTopic = null; // MQTT-3.3.2-14: a Response Topic is a topic name
+        }
+        return new MessageProperties(payloadFormat, contentType, responseTopic, correlation, expiresAt, user);
+    }
+
+    private static String utf8(byte[] value) {
+        return new String(value, StandardCharsets.UTF_8);
     }
 
     private BridgeMetrics.DownlinkCounters counters(DownlinkRoute route) {

@@ -27,6 +27,10 @@ public class BridgeMetrics {
     public static final String UPLINK_INVALID_PAYLOAD = "bridge.uplink.invalid.payload";
     /** {@code bridge_uplink_unrouted_total}: publishes that matched no uplink route. */
     public static final String UPLINK_UNROUTED = "bridge.uplink.unrouted";
+    /** {@code mqtt_clients_by_protocol{protocol}}: MQTT clients connected now, by MQTT version (3.1, 3.1.1, 5). */
+    public static final String MQTT_CLIENTS_BY_PROTOCOL = "mqtt.clients.by.protocol";
+    /** {@code mqtt_messages_received_by_protocol_total{protocol}}: PUBLISH packets accepted, by the publisher's MQTT version. */
+    public static final String MQTT_MESSAGES_RECEIVED_BY_PROTOCOL = "mqtt.messages.received.by.protocol";
     /** {@code mqtt_clients_connected}: MQTT clients connected now. */
     public static final String MQTT_CLIENTS_CONNECTED = "mqtt.clients.connected";
     /** {@code mqtt_connections_total{outcome}}: accepted, or the reason a connection was refused. */

@@ -12,13 +12,15 @@ import io.mqttkafkabridge.routing.RouteTable;
 
 /**
  * A route written with the configuration's own keys ({@code mqtt-filter}, {@code kafka-topic}, {@code key},
- * {@code timestamp}; {@code kafka-topic}, {@code mqtt-topic}, {@code qos}, {@code retain}), as the API takes it and the
+ * {@code timestamp}; {@code kafka-topic}, {@code mqtt-topic}, {@code qos}, {@code retain}, {@code user-properties},
+ * {@code message-expiry}), as the API takes it and the
  * routes topic keeps it: text values, as in a properties file.
  */
 public final class RouteKeys {
 
     public static final List<String> UPLINK = List.of("mqtt-filter", "kafka-topic", "key", "timestamp");
-    public static final List<String> DOWNLINK = List.of("kafka-topic", "mqtt-topic", "qos", "retain");
+    public static final List<String> DOWNLINK = List.of("kafka-topic", "mqtt-topic", "qos", "retain", "user-properties",
+            "message-expiry");
     /** Route names the API takes: what a configuration key and an environment variable can hold too. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
@@ -82,19 +84,25 @@ public final class RouteKeys {
                 problems.add(configKey(Direction.DOWNLINK, name, "qos") + "='" + qosText + "' is not an MQTT QoS; use 0, 1 or 2");
             }
         }
-        Boolean retain = null;
-        String retainText = keys.get("retain");
-        if (retainText != null) {
-            String trimmed = retainText.trim();
-            if (trimmed.equalsIgnoreCase("true") || trimmed.equalsIgnoreCase("false")) {
-                retain = Boolean.valueOf(trimmed);
-            } else {
-                problems.add(configKey(Direction.DOWNLINK, name, "retain") + "='" + retainText + "' is not true or false");
-            }
-        }
+        Boolean retain = bool(name, "retain", keys, problems);
+        Boolean userProperties = bool(name, "user-properties", keys, problems);
         if (!problems.isEmpty()) {
             throw new RouteConfigurationException(problems);
         }
-        return new RouteSpecs.Downlink(keys.get("kafka-topic"), keys.get("mqtt-topic"), qos, retain);
+        return new RouteSpecs.Downlink(keys.get("kafka-topic"), keys.get("mqtt-topic"), qos, retain, userProperties,
+                keys.get("message-expiry"));
+    }
+
+    private static Boolean bool(String name, String key, Map<String, String> keys, List<String> problems) {
+        String text = keys.get(key);
+        if (text == null) {
+            return null;
+        }
+        String trimmed = text.trim();
+        if (trimmed.equalsIgnoreCase("true") || trimmed.equalsIgnoreCase("false")) {
+            return Boolean.valueOf(trimmed);
+        }
+        problems.add(configKey(Direction.DOWNLINK, name, key) + "='" + text + "' is not true or false");
+        return null;
     }
 }

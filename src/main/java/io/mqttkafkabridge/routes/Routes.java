@@ -55,7 +55,7 @@ public class Routes {
                 route.timestamp().orElse(null))));
         config.downlink().routes().forEach((name, route) -> staticDownlink.put(name, new RouteSpecs.Downlink(
                 route.kafkaTopic().orElse(null), route.mqttTopic().orElse(null), route.qos().orElse(null),
-                route.retain().orElse(null))));
+                route.retain().orElse(null), route.userProperties().orElse(null), route.messageExpiry().orElse(null))));
         this.table = RouteTable.build(staticUplink, staticDownlink);
     }
 

@@ -18,6 +18,11 @@ public final class RouteSpecs {
     }
 
     /** {@code bridge.downlink.routes.<name>.*} */
-    public record Downlink(String kafkaTopic, String mqttTopic, Integer qos, Boolean retain) {
+    public record Downlink(String kafkaTopic, String mqttTopic, Integer qos, Boolean retain, Boolean userProperties,
+            String messageExpiry) {
+
+        public Downlink(String kafkaTopic, String mqttTopic, Integer qos, Boolean retain) {
+            this(kafkaTopic, mqttTopic, qos, retain, null, null);
+        }
     }
 }

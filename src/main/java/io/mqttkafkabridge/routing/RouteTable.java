@@ -124,7 +124,21 @@ public final class RouteTable {
             problems.add(prefix + "qos=" + qos + " is not an MQTT QoS; use 0, 1 or 2");
         }
         boolean retain = spec.retain() != null && spec.retain();
-        return problems.size() == before ? new DownlinkRoute(name, spec.kafkaTopic(), template, qos, retain) : null;
+        boolean userProperties = spec.userProperties() == null || spec.userProperties();
+        java.time.Duration expiry = null;
+        if (spec.messageExpiry() != null) {
+            try {
+                expiry = Durations.parse(spec.messageExpiry());
+                if (expiry.isNegative() || expiry.isZero() || expiry.toSeconds() > 0xFFFFFFFFL) {
+                    problems.add(prefix + "message-expiry=" + spec.messageExpiry()
+                            + " is out of range: from 1s to 4294967295s (MQTT 5's Message Expiry Interval)");
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add(prefix + "message-expiry='" + spec.messageExpiry() + "' is not a duration: " + e.getMessage());
+            }
+        }
+        return problems.size() == before ? new DownlinkRoute(name, spec.kafkaTopic(), template, qos, retain, userProperties,
+                expiry) : null;
     }
 
     private static void checkKafkaTopic(String key, String topic, List<String> problems) {

@@ -25,6 +25,7 @@ public class KafkaTestResource implements QuarkusTestResourceLifecycleManager, D
 
     /** The topics the %test routes in application.properties use. */
     static final List<String> TOPICS = List.of("it-readings", "it-telemetry", "it-audit", "it-sensors", "it-commands", "it-alerts",
+            "it-requests", "it-responses", "it-orders", "it-bare",
             "it-dead-letter");
     /** A topic whose records may not exceed 2 KiB: Kafka rejects larger ones for good. */
     static final String SMALL_TOPIC = "it-small";
