@@ -161,7 +161,9 @@ final class Admission {
         byte[] password = variable.hasPassword() ? payload.passwordInBytes() : null;
         MqttAccess.Login login = certificateUser != null ? MqttAccess.Login.ACCEPTED : access.login(username, password);
         if (login != MqttAccess.Login.ACCEPTED) {
-            outcomes.refuse(ctx, login.returnCode, Mqtt5.BAD_USER_NAME_OR_PASSWORD, login.outcome, who);
+            // MQTT 5: a user name or password that is wrong is 0x86; no user name where one is needed, 0x87
+            outcomes.refuse(ctx, login.returnCode, username == null ? Mqtt5.NOT_AUTHORIZED : Mqtt5.BAD_USER_NAME_OR_PASSWORD,
+                    login.outcome, who);
             return null;
         }
         if (variable.isWillFlag()) {

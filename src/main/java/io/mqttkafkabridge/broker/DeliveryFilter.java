@@ -63,23 +63,32 @@ final class DeliveryFilter {
     private final Counter afterUnsubscribe;
     private final Counter expired;
     private final Counter tooLarge;
+    private final Counter noLocal;
+    private final Counter retainHandling;
+    private final Mqtt5Subscriptions mqtt5Subscriptions;
 
-    DeliveryFilter(MqttAccess access, RetainedStore retained, ISubscriptionsDirectory subscriptions, MeterRegistry registry) {
+    DeliveryFilter(MqttAccess access, RetainedStore retained, ISubscriptionsDirectory subscriptions,
+            Mqtt5Subscriptions mqtt5Subscriptions, MeterRegistry registry) {
         this.access = access;
+        this.mqtt5Subscriptions = mqtt5Subscriptions;
         this.retained = retained;
         this.subscriptions = subscriptions;
         this.deniedByAcl = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "acl")
-                .description("Messages not delivered to a subscriber: it may not read the topic (acl), or it unsubscribed")
+                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling")
                 .register(registry);
         this.afterUnsubscribe = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "unsubscribed")
-                .description("Messages not delivered to a subscriber: it may not read the topic (acl), or it unsubscribed")
+                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling")
                 .register(registry);
         this.expired = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "expired")
-                .description("Messages not delivered to a subscriber: it may not read the topic (acl), or it unsubscribed")
+                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling")
                 .register(registry);
         this.tooLarge = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "too-large")
-                .description("Messages not delivered to a subscriber: it may not read the topic (acl), or it unsubscribed")
+                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling")
                 .register(registry);
+        this.noLocal = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "no-local")
+                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling").register(registry);
+        this.retainHandling = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "retain-handling")
+                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling").register(registry);
     }
 
     /** An UNSUBSCRIBE from the client, on its way to Moquette. */
@@ -102,6 +111,9 @@ final class DeliveryFilter {
         MqttMessageType type = message.fixedHeader().messageType();
         if (type == MqttMessageType.UNSUBACK && message.variableHeader() instanceof MqttMessageIdVariableHeader id) {
             List<String> filters = connection.subscriptions.unsubscribing.remove(id.messageId());
+            if (connection.mqtt5 != null) {
+                msg = mqtt5Subscriptions.unsuback(connection, message);
+            }
             if (filters != null) {
                 for (String filter : filters) {
                     if (connection.subscriptions.unsubscribed.size() >= MAX_UNSUBSCRIBED) {
@@ -115,6 +127,9 @@ final class DeliveryFilter {
                     }
                 }
             }
+        } else if (type == MqttMessageType.SUBACK && connection.mqtt5 != null
+                && message instanceof io.netty.handler.codec.mqtt.MqttSubAckMessage suback) {
+            return mqtt5Subscriptions.suback(connection, suback);
         } else if (type == MqttMessageType.PUBREL && message.variableHeader() instanceof MqttMessageIdVariableHeader id
                 && connection.subscriptions.suppressedQos2.remove(id.messageId())) {
             promise.setSuccess();
@@ -141,16 +156,33 @@ final class DeliveryFilter {
         }
         MqttPublishMessage out = publish;
         if (withheld == null) {
-            boolean retain = header.isRetain() || (!header.isDup() && retained.isRetainedDelivery(publish.payload()));
-            if (envelope) {
-                out = Mqtt5.outbound(publish, connection.mqtt5 != null, retain, System.currentTimeMillis());
-                if (out == null) {
-                    out = publish;
-                    withheld = expired;
+            boolean retainedDelivery = !header.isDup() && retained.isRetainedDelivery(publish.payload());
+            boolean retain = header.isRetain() || retainedDelivery;
+            MessageEnvelope.Opened opened = envelope ? MessageEnvelope.open(publish.payload()) : null;
+            long now = System.currentTimeMillis();
+            Mqtt5Subscriptions.Delivery delivery = Mqtt5Subscriptions.Delivery.PLAIN;
+            if (opened != null && opened.properties().expired(now)) {
+                withheld = expired; // from a queue or the retained store: MQTT-3.3.2-5
+            } else if (connection.mqtt5 != null) {
+                if (retainedDelivery && Mqtt5Subscriptions.withholdRetained(connection, topic)) {
+                    withheld = retainHandling;
+                } else {
+                    delivery = mqtt5Subscriptions.delivery(connection.clientId, topic,
+                            opened != null && connection.clientId.equals(opened.origin()));
+                    if (delivery.withhold()) {
+                        withheld = noLocal;
+                    } else if (delivery.retainAsPublished() && opened != null && opened.retained()) {
+                        retain = true;
+                    }
                 }
-            } else if (retain && !header.isRetain()) {
-                out = new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, false, header.qosLevel(), true,
-                        header.remainingLength()), publish.variableHeader(), publish.payload());
+            }
+            if (withheld == null) {
+                if (opened != null || !delivery.identifiers().isEmpty()) {
+                    out = Mqtt5.outbound(publish, opened, connection.mqtt5 != null, retain, delivery.identifiers(), now);
+                } else if (retain && !header.isRetain()) {
+                    out = new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, false, header.qosLevel(), true,
+                            header.remainingLength()), publish.variableHeader(), publish.payload());
+                }
             }
             if (withheld == null && connection.mqtt5 != null && connection.mqtt5.clientMaximumPacketSize > 0
                     && Mqtt5.encodedSizeAtMost(out) > connection.mqtt5.clientMaximumPacketSize) {

@@ -214,13 +214,18 @@ public class EmbeddedBroker {
             Admission admission = new Admission(access, config, outcomes);
             admission.accepting = !hooks.iterator().hasNext();
             this.admission = admission;
+            Mqtt5Subscriptions mqtt5Subscriptions = new Mqtt5Subscriptions(config.maxTopicLevels(), (clientId, filter) -> {
+                ClientTracker.Client client = clients.client(clientId);
+                return client != null && client.subscriptions().contains(filter);
+            });
             MqttGate gate = new MqttGate(admission,
                     new PublishPath(access, uplink::append, uplink::acceptingPublishes, retainedStore, outcomes,
-                            config.maxTopicLevels(), registry),
+                            config.maxTopicLevels(), mqtt5Subscriptions, registry),
                     new FlowControl(sessionQueues, uplink::intakePaced, admission.connectTimeoutMillis(), registry),
-                    new DeliveryFilter(access, retainedStore, MoquetteFields.subscriptions(moquette), registry),
+                    new DeliveryFilter(access, retainedStore, MoquetteFields.subscriptions(moquette), mqtt5Subscriptions,
+                            registry),
                     new InflightResends(sessionLoops, sessionQueues.sessions()), outcomes, config.slowReaderTimeout().toMillis(),
-                    this::will, clientId -> arrivals.reopening(clientId), gated, this::takeSession);
+                    this::will, clientId -> arrivals.reopening(clientId), gated, this::takeSession, mqtt5Subscriptions);
             if (!MqttGate.install(moquette, gate)) {
                 throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
                         + "(a Moquette version other than 0.17?)");
@@ -441,7 +446,7 @@ public class EmbeddedBroker {
             publishKept(topic, payload, qos, true);
             return;
         }
-        publishKept(topic, MessageEnvelope.wrap(payload, properties), qos, retain);
+        publishKept(topic, MessageEnvelope.wrap(payload, properties, retain, null), qos, retain);
     }
 
     /**

@@ -49,6 +49,11 @@ final class GateConnection {
     boolean discardOnClose;
     /** The protocol level of its CONNECT (3: 3.1, 4: 3.1.1, 5: 5), 0 before it. */
     int protocolLevel;
+    /** MQTT 5: SUBSCRIBEs and UNSUBSCRIBEs waiting for Moquette's answer, by packet id ({@link Mqtt5Subscriptions}). */
+    java.util.Map<Integer, Object> pendingSubscribes;
+    java.util.Map<Integer, Short[]> pendingUnsubscribes;
+    /** MQTT 5: the filters of the last SUBACK whose Retain Handling withholds the retained messages sent for it. */
+    java.util.List<io.mqttkafkabridge.routing.TopicFilter> withholdRetained;
     /** What the subscriber may receive ({@link DeliveryFilter}). */
     final DeliveryFilter.Subscriptions subscriptions = new DeliveryFilter.Subscriptions();
 

@@ -78,7 +78,6 @@ final class GateOutcomes {
             case "malformed" -> Mqtt5.MALFORMED_PACKET;
             case "protocol-violation" -> Mqtt5.PROTOCOL_ERROR;
             case "slow-reader" -> Mqtt5.SERVER_BUSY;
-            case "packet-too-large" -> Mqtt5.PACKET_TOO_LARGE;
             default -> Mqtt5.UNSPECIFIED_ERROR;
         };
     }

@@ -198,7 +198,7 @@ final class Mqtt5 {
         properties.add(new MqttProperties.IntegerProperty(MqttPropertyType.MAXIMUM_PACKET_SIZE.value(), maximumPacketSize));
         properties.add(new MqttProperties.IntegerProperty(MqttPropertyType.TOPIC_ALIAS_MAXIMUM.value(), topicAliasMaximum));
         properties.add(new MqttProperties.IntegerProperty(MqttPropertyType.WILDCARD_SUBSCRIPTION_AVAILABLE.value(), 1));
-        properties.add(new MqttProperties.IntegerProperty(MqttPropertyType.SUBSCRIPTION_IDENTIFIER_AVAILABLE.value(), 0));
+        properties.add(new MqttProperties.IntegerProperty(MqttPropertyType.SUBSCRIPTION_IDENTIFIER_AVAILABLE.value(), 1));
         properties.add(new MqttProperties.IntegerProperty(MqttPropertyType.SHARED_SUBSCRIPTION_AVAILABLE.value(), 0));
         if (state.assignedClientId != null) {
             properties.add(new MqttProperties.StringProperty(MqttPropertyType.ASSIGNED_CLIENT_IDENTIFIER.value(),
@@ -371,20 +371,27 @@ final class Mqtt5 {
     }
 
     /**
-     * A PUBLISH Moquette writes, whose payload is an {@link MessageEnvelope}: for an MQTT 5 subscriber ({@code mqtt5})
-     * with its properties, for a 3.1.1 one bare; null for an expired message (left as it is). Otherwise the original
-     * is released; the new message shares its buffer.
+     * A PUBLISH Moquette writes, as a subscriber gets it: the payload out of its {@link MessageEnvelope}
+     * ({@code opened}, or null when the payload is bare), for an MQTT 5 subscriber ({@code mqtt5}) with its properties
+     * and the Subscription Identifiers that matched, for a 3.1.1 one bare. The original is released; the new message
+     * shares its buffer.
      */
-    static MqttPublishMessage outbound(MqttPublishMessage publish, boolean mqtt5, boolean retain, long nowMillis) {
+    static MqttPublishMessage outbound(MqttPublishMessage publish, MessageEnvelope.Opened opened, boolean mqtt5, boolean retain,
+            List<Integer> identifiers, long nowMillis) {
         ByteBuf kept = publish.payload();
-        MessageEnvelope.Opened opened = MessageEnvelope.open(kept);
-        if (opened.properties().expired(nowMillis)) {
-            return null;
-        }
-        ByteBuf payload = kept.retainedSlice(kept.readerIndex() + opened.payloadOffset(),
+        ByteBuf payload = opened == null ? kept.retain() : kept.retainedSlice(kept.readerIndex() + opened.payloadOffset(),
                 kept.readableBytes() - opened.payloadOffset());
         MqttPublishVariableHeader header = publish.variableHeader();
-        MqttProperties properties = mqtt5 ? nettyProperties(opened.properties(), nowMillis) : MqttProperties.NO_PROPERTIES;
+        MqttProperties properties = mqtt5 && opened != null ? nettyProperties(opened.properties(), nowMillis)
+                : MqttProperties.NO_PROPERTIES;
+        if (mqtt5 && !identifiers.isEmpty()) {
+            if (properties == MqttProperties.NO_PROPERTIES) {
+                properties = new MqttProperties();
+            }
+            for (int identifier : identifiers) {
+                properties.add(new MqttProperties.IntegerProperty(MqttPropertyType.SUBSCRIPTION_IDENTIFIER.value(), identifier));
+            }
+        }
         MqttFixedHeader fixed = publish.fixedHeader();
         MqttPublishMessage out = new MqttPublishMessage(new MqttFixedHeader(MqttMessageType.PUBLISH, fixed.isDup(),
                 fixed.qosLevel(), retain, 0), new MqttPublishVariableHeader(header.topicName(), header.packetId(), properties),

@@ -65,11 +65,14 @@ final class MqttGate extends ChannelDuplexHandler {
     private final GatedClients gated;
     private final java.util.function.Function<String, java.util.concurrent.CompletionStage<?>> discard;
     private final Mqtt5 mqtt5;
+    private final Mqtt5Subscriptions subscriptions;
 
     MqttGate(Admission admission, PublishPath publishes, FlowControl flow, DeliveryFilter deliveries,
             InflightResends resends, GateOutcomes outcomes, long slowReaderMillis,
             java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills, SessionArrivals arrivals,
-            GatedClients gated, java.util.function.Function<String, java.util.concurrent.CompletionStage<?>> discard) {
+            GatedClients gated, java.util.function.Function<String, java.util.concurrent.CompletionStage<?>> discard,
+            Mqtt5Subscriptions subscriptions) {
+        this.subscriptions = subscriptions;
         this.gated = gated;
         this.discard = discard;
         this.mqtt5 = admission.mqtt5();
@@ -118,8 +121,13 @@ final class MqttGate extends ChannelDuplexHandler {
         if (connection != null) {
             if (connection.clientId != null) {
                 gated.closed(connection.clientId, ctx.channel());
-                if (connection.discardOnClose && !gated.gated(connection.clientId)) {
-                    discard.apply(connection.clientId);
+                if (!gated.gated(connection.clientId)) {
+                    if (connection.discardOnClose) {
+                        discard.apply(connection.clientId);
+                    }
+                    if (connection.cleanSession || connection.discardOnClose) {
+                        subscriptions.forget(connection.clientId); // the session ends with the connection
+                    }
                 }
             }
             admission.closed(connection);
@@ -153,7 +161,13 @@ final class MqttGate extends ChannelDuplexHandler {
         if (message.decoderResult().isFailure()) {
             ReferenceCountUtil.release(msg);
             Throwable cause = message.decoderResult().cause();
-            outcomes.close(ctx, cause instanceof io.netty.handler.codec.TooLongFrameException ? "packet-too-large" : "malformed",
+            if (cause instanceof io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException && !connection.connected) {
+                // MQTT-3.1.2-2: CONNACK 1, in the form of 3.1.1 (the client's own version is unknown)
+                outcomes.refuse(ctx, 1, "unsupported-protocol-version", "from " + connection.address + ": " + cause.getMessage());
+                return;
+            }
+            outcomes.close(ctx, "malformed", cause instanceof io.netty.handler.codec.TooLongFrameException
+                    ? Mqtt5.PACKET_TOO_LARGE : Mqtt5.MALFORMED_PACKET,
                     "malformed packet: " + cause.getClass().getSimpleName() + " " + cause.getMessage());
             return;
         }
@@ -161,6 +175,9 @@ final class MqttGate extends ChannelDuplexHandler {
         if (type == MqttMessageType.CONNECT) {
             MqttConnectMessage connect = admission.admit(ctx, connection, (MqttConnectMessage) message);
             if (connect != null) {
+                if (connection.cleanSession || connection.discardSession) {
+                    subscriptions.forget(connection.clientId); // a new session: no MQTT 5 options from the last one
+                }
                 publishes.connected(connection);
                 flow.connectHandedOver(ctx, connection);
                 java.util.concurrent.CompletableFuture<?> arrival = connection.cleanSession ? null
@@ -228,8 +245,24 @@ final class MqttGate extends ChannelDuplexHandler {
                 super.channelRead(ctx, msg);
             }
             case UNSUBSCRIBE -> {
-                deliveries.unsubscribing(connection, (MqttUnsubscribeMessage) message);
+                MqttUnsubscribeMessage unsubscribe = (MqttUnsubscribeMessage) message;
+                deliveries.unsubscribing(connection, unsubscribe);
+                if (connection.mqtt5 != null) {
+                    subscriptions.unsubscribing(connection, unsubscribe.idAndPropertiesVariableHeader().messageId(),
+                            unsubscribe.payload().topics());
+                }
                 super.channelRead(ctx, msg);
+            }
+            case SUBSCRIBE -> {
+                if (connection.mqtt5 != null) {
+                    io.netty.handler.codec.mqtt.MqttSubscribeMessage subscribe = subscriptions.subscribing(ctx, connection,
+                            (io.netty.handler.codec.mqtt.MqttSubscribeMessage) message);
+                    if (subscribe != null) {
+                        super.channelRead(ctx, subscribe);
+                    }
+                } else {
+                    super.channelRead(ctx, msg);
+                }
             }
             default -> super.channelRead(ctx, msg);
         }

@@ -66,8 +66,11 @@ final class PublishPath {
     /** By client id: QoS 2 packet ids received and not yet released; kept across reconnects of a persistent session. */
     private final Map<String, Set<Integer>> qos2Unreleased = new ConcurrentHashMap<>();
 
+    private final Mqtt5Subscriptions subscriptions;
+
     PublishPath(MqttAccess access, Journal journal, java.util.function.BooleanSupplier journalHasRoom, RetainedStore retained,
-            GateOutcomes outcomes, int maxTopicLevels, MeterRegistry registry) {
+            GateOutcomes outcomes, int maxTopicLevels, Mqtt5Subscriptions subscriptions, MeterRegistry registry) {
+        this.subscriptions = subscriptions;
         this.access = access;
         this.journal = journal;
         this.journalHasRoom = journalHasRoom;
@@ -204,8 +207,10 @@ final class PublishPath {
         if (qos == 2) {
             qos2Unreleased.computeIfAbsent(connection.clientId, id -> ConcurrentHashMap.newKeySet()).add(packetId);
         }
-        // what the broker keeps: the properties ride inside (MessageEnvelope)
-        byte[] kept = MessageEnvelope.wrap(payload, properties);
+        // what the broker keeps: the properties ride inside (MessageEnvelope), with the RETAIN flag as published and,
+        // when a No Local subscription of the publisher's matches, its client id
+        String origin = mqtt5 != null && subscriptions.noLocalMatches(connection.clientId, topic) ? connection.clientId : null;
+        byte[] kept = MessageEnvelope.wrap(payload, properties, retain, origin);
         if (retain) {
             if (payload.length == 0) {
                 retained.clear(topic);

@@ -305,14 +305,14 @@ public class Cluster implements BrokerStartHook, UplinkForwarding {
             headers.add(new UplinkRecord.Header(ClusterRecords.HEADER_TARGETS, ClusterRecords.utf8(String.join(",", targets))));
             // the bytes the broker keeps: the MQTT 5 properties ride with the message to the other replicas
             records.add(new UplinkRecord(messagesRoute, topics.messages(), record.key(), headers,
-                    MessageEnvelope.wrap(publication.payload(), publication.properties()), null));
+                    MessageEnvelope.wrap(publication.payload(), publication.properties(), publication.retain(), null), null));
         }
         if (publication.retain()) {
             records.add(new UplinkRecord(retainedRoute, topics.retained(), publication.topic(),
                     List.of(new UplinkRecord.Header(UplinkRoute.HEADER_QOS, ClusterRecords.utf8(Integer.toString(publication.qos()))),
                             new UplinkRecord.Header(ClusterRecords.HEADER_ORIGIN, ClusterRecords.utf8(self))),
                     publication.payload().length == 0 ? null
-                            : MessageEnvelope.wrap(publication.payload(), publication.properties()), null));
+                            : MessageEnvelope.wrap(publication.payload(), publication.properties(), true, null), null));
         }
         return records;
     }

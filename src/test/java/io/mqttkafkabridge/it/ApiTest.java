@@ -187,10 +187,14 @@ class ApiTest {
         double protocolBefore = PrometheusMetrics.value(uri("q/metrics"), protocol);
         double identifierBefore = PrometheusMetrics.value(uri("q/metrics"), identifier);
 
-        // an MQTT 5 client: Moquette 0.17 speaks 3.1 and 3.1.1 only
-        com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient v5 = com.hivemq.client.mqtt.MqttClient.builder().useMqttVersion5()
-                .identifier(unique("v5")).serverHost("127.0.0.1").serverPort(broker.port()).buildBlocking();
-        org.assertj.core.api.Assertions.assertThatThrownBy(v5::connect);
+        // a protocol level no MQTT version has (6): CONNACK 1, unacceptable protocol version
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", broker.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(io.mqttkafkabridge.fault.PacketFuzzer.packet(0x10,
+                    new byte[] { 0, 4, 'M', 'Q', 'T', 'T', 6, 0x02, 0, 60, 0, 2, 'v', '6' }));
+            org.assertj.core.api.Assertions.assertThat(socket.getInputStream().readNBytes(4)).as("CONNACK 1")
+                    .containsExactly(0x20, 2, 0, 1);
+        }
         // an empty client id that asks for a persistent session: CONNACK 2
         Mqtt3BlockingClient empty = com.hivemq.client.mqtt.MqttClient.builder().useMqttVersion3().identifier("")
                 .serverHost("127.0.0.1").serverPort(broker.port()).buildBlocking();

@@ -150,7 +150,7 @@ public class Mqtt5Test {
         assertThat(restrictions.getMaximumQos()).isEqualTo(MqttQos.EXACTLY_ONCE);
         assertThat(restrictions.isRetainAvailable()).isTrue();
         assertThat(restrictions.isWildcardSubscriptionAvailable()).isTrue();
-        assertThat(restrictions.areSubscriptionIdentifiersAvailable()).as("not offered yet").isFalse();
+        assertThat(restrictions.areSubscriptionIdentifiersAvailable()).isTrue();
         assertThat(restrictions.isSharedSubscriptionAvailable()).as("not offered yet").isFalse();
         assertThat(connack.getAssignedClientIdentifier()).isEmpty();
     }
@@ -308,6 +308,120 @@ public class Mqtt5Test {
         } finally {
             old.disconnect();
         }
+    }
+
+    // ---- subscription options
+
+    @Test
+    void a_no_local_subscription_does_not_get_back_what_its_client_published() throws Exception {
+        String topic = "sensors/" + unique("nolocal");
+        Mqtt5BlockingClient client = connect(unique("self"));
+        client.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).noLocal(true).send();
+        try (var publishes = client.publishes(MqttGlobalPublishFilter.ALL)) {
+
+            client.publish(Mqtt5Publish.builder().topic(topic).payload(utf8("mine")).qos(MqttQos.AT_LEAST_ONCE).build());
+            connect(unique("other")).publish(Mqtt5Publish.builder().topic(topic).payload(utf8("theirs"))
+                    .qos(MqttQos.AT_LEAST_ONCE).build());
+
+            assertThat(receive(publishes).getPayloadAsBytes()).isEqualTo(utf8("theirs"));
+            assertThat(publishes.receive(1, TimeUnit.SECONDS)).isEmpty();
+        }
+    }
+
+    @Test
+    void retain_as_published_keeps_the_retain_flag_of_a_live_message_and_others_get_it_cleared() throws Exception {
+        String topic = "sensors/" + unique("rap");
+        Mqtt5BlockingClient asPublished = connect(unique("rap"));
+        asPublished.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).retainAsPublished(true).send();
+        Mqtt5BlockingClient plain = connect(unique("plain"));
+        plain.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send();
+        try (var rap = asPublished.publishes(MqttGlobalPublishFilter.ALL);
+                var cleared = plain.publishes(MqttGlobalPublishFilter.ALL)) {
+
+            connect(unique("pub")).publish(Mqtt5Publish.builder().topic(topic).payload(utf8("live and retained"))
+                    .qos(MqttQos.AT_LEAST_ONCE).retain(true).build());
+
+            assertThat(receive(rap).isRetain()).isTrue();
+            assertThat(receive(cleared).isRetain()).isFalse();
+        }
+    }
+
+    @Test
+    void retain_handling_2_sends_no_retained_message_and_1_sends_it_only_for_a_new_subscription() throws Exception {
+        String topic = "sensors/" + unique("rh");
+        connect(unique("pub")).publish(Mqtt5Publish.builder().topic(topic).payload(utf8("retained"))
+                .qos(MqttQos.AT_LEAST_ONCE).retain(true).build());
+        Mqtt5BlockingClient never = connect(unique("rh2"));
+        Mqtt5BlockingClient once = connect(unique("rh1"));
+        try (var nothing = never.publishes(MqttGlobalPublishFilter.ALL); var first = once.publishes(MqttGlobalPublishFilter.ALL)) {
+
+            never.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE)
+                    .retainHandling(com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5RetainHandling.DO_NOT_SEND).send();
+            once.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE)
+                    .retainHandling(com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5RetainHandling.SEND_IF_SUBSCRIPTION_DOES_NOT_EXIST)
+                    .send();
+            assertThat(receive(first).getPayloadAsBytes()).isEqualTo(utf8("retained"));
+            once.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE)
+                    .retainHandling(com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5RetainHandling.SEND_IF_SUBSCRIPTION_DOES_NOT_EXIST)
+                    .send();
+
+            assertThat(nothing.receive(1, TimeUnit.SECONDS)).as("retain handling 2").isEmpty();
+            assertThat(first.receive(1, TimeUnit.SECONDS)).as("retain handling 1, subscription existed").isEmpty();
+        }
+    }
+
+    @Test
+    void each_message_carries_the_identifiers_of_every_subscription_it_matches() throws Exception {
+        String base = "sensors/" + unique("ids");
+        var paho = new org.eclipse.paho.mqttv5.client.MqttAsyncClient("tcp://127.0.0.1:" + port, unique("paho-ids"),
+                new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+        var received = new java.util.concurrent.LinkedBlockingQueue<org.eclipse.paho.mqttv5.common.MqttMessage>();
+        try {
+            paho.connect().waitForCompletion(10_000);
+            for (int[] subscription : new int[][] { { 7 }, { 9 } }) {
+                var properties = new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
+                properties.setSubscriptionIdentifiers(List.of(subscription[0])); // Paho maps its listeners by this one
+                properties.setSubscriptionIdentifier(subscription[0]); // and sends this one
+                String filter = subscription[0] == 7 ? base + "/+" : base + "/#";
+                paho.subscribe(new org.eclipse.paho.mqttv5.common.MqttSubscription[] {
+                        new org.eclipse.paho.mqttv5.common.MqttSubscription(filter, 1) }, null, null,
+                        (topic, message) -> received.add(message), properties).waitForCompletion(10_000);
+            }
+
+            connect(unique("pub")).publish(Mqtt5Publish.builder().topic(base + "/a").payload(utf8("both"))
+                    .qos(MqttQos.AT_LEAST_ONCE).build());
+
+            var message = received.poll(10, TimeUnit.SECONDS);
+            assertThat(message).isNotNull();
+            assertThat(message.getPayload()).isEqualTo(utf8("both"));
+            assertThat(message.getProperties().getSubscriptionIdentifiers()).containsExactlyInAnyOrder(7, 9);
+            // Paho hands the one PUBLISH to the listener of each identifier it carries
+            var again = received.poll(10, TimeUnit.SECONDS);
+            assertThat(again).isNotNull();
+            assertThat(again.getProperties().getSubscriptionIdentifiers()).containsExactlyInAnyOrder(7, 9);
+            assertThat(received.poll(1, TimeUnit.SECONDS)).isNull();
+        } finally {
+            paho.disconnect().waitForCompletion(10_000);
+            paho.close();
+        }
+    }
+
+    @Test
+    void a_shared_subscription_gets_suback_0x9e_and_unsubscribing_from_nothing_0x11() {
+        Mqtt5BlockingClient client = connect(unique("share"));
+
+        Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> client.subscribeWith()
+                .topicFilter("$share/workers/jobs/#").qos(MqttQos.AT_LEAST_ONCE).send());
+        assertThat(refused).isInstanceOfSatisfying(com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException.class,
+                e -> assertThat(e.getMqttMessage().getReasonCodes()).containsExactly(
+                        com.hivemq.client.mqtt.mqtt5.message.subscribe.suback.Mqtt5SubAckReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED));
+
+        client.subscribeWith().topicFilter("jobs/a").qos(MqttQos.AT_LEAST_ONCE).send();
+        var unsubscribed = client.unsubscribeWith().topicFilter("jobs/a").send();
+        assertThat(unsubscribed.getReasonCodes()).containsExactly(
+                com.hivemq.client.mqtt.mqtt5.message.unsubscribe.unsuback.Mqtt5UnsubAckReasonCode.SUCCESS);
+        assertThat(client.unsubscribeWith().topicFilter("jobs/b").send().getReasonCodes()).containsExactly(
+                com.hivemq.client.mqtt.mqtt5.message.unsubscribe.unsuback.Mqtt5UnsubAckReasonCode.NO_SUBSCRIPTIONS_EXISTED);
     }
 
     // ---- into Kafka
