@@ -191,7 +191,12 @@ final class Admission {
             connection.will = new io.mqttkafkabridge.routing.MqttPublication(payload.willTopic(),
                     payload.willMessageInBytes() == null ? new byte[0] : payload.willMessageInBytes(), variable.willQos(),
                     variable.isWillRetain(), clientId, username,
-                    v5 ? Mqtt5.messageProperties(payload.willProperties(), System.currentTimeMillis()) : null);
+                    v5 ? Mqtt5.messageProperties(payload.willProperties(), 0) : null);
+            if (v5) {
+                // the will's expiry counts from when it is published, its delay from when the connection ends
+                connection.willExpiryMillis = connection.will.properties().expiresAt();
+                connection.willDelayMillis = Mqtt5.willDelaySeconds(payload.willProperties()) * 1000L;
+            }
             connect = withoutWill(connect);
         }
         connection.connected = true;

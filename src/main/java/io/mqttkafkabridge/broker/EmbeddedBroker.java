@@ -49,6 +49,9 @@ import io.quarkus.runtime.StartupEvent;
 @Singleton
 public class EmbeddedBroker {
 
+    /** MQTT 5 wills waiting for their Will Delay Interval. */
+    private final DelayedWills delayedWills = new DelayedWills();
+
     /** The connections the gate handed to Moquette (set when the broker starts). */
     private volatile GatedClients gated = new GatedClients();
 
@@ -225,7 +228,8 @@ public class EmbeddedBroker {
                     new DeliveryFilter(access, retainedStore, MoquetteFields.subscriptions(moquette), mqtt5Subscriptions,
                             registry),
                     new InflightResends(sessionLoops, sessionQueues.sessions()), outcomes, config.slowReaderTimeout().toMillis(),
-                    this::will, clientId -> arrivals.reopening(clientId), gated, this::takeSession, mqtt5Subscriptions);
+                    this::will, clientId -> arrivals.reopening(clientId), gated, this::takeSession, mqtt5Subscriptions,
+                    delayedWills);
             if (!MqttGate.install(moquette, gate)) {
                 throw new IllegalStateException("cannot install the connection gate into Moquette's pipeline "
                         + "(a Moquette version other than 0.17?)");
@@ -524,6 +528,7 @@ public class EmbeddedBroker {
         }
         GatedClients handedOver = gated;
         handedOver.takenOver(clientId);
+        delayedWills.resumed(clientId); // the session goes on elsewhere: its will waits no more
         return current.take(clientId);
     }
 

@@ -54,6 +54,9 @@ final class GateConnection {
     java.util.Map<Integer, Short[]> pendingUnsubscribes;
     /** MQTT 5: the filters of the last SUBACK whose Retain Handling withholds the retained messages sent for it. */
     java.util.List<io.mqttkafkabridge.routing.TopicFilter> withholdRetained;
+    /** MQTT 5: the will's Will Delay Interval and Message Expiry Interval, in milliseconds (0: none). */
+    long willDelayMillis;
+    long willExpiryMillis;
     /** What the subscriber may receive ({@link DeliveryFilter}). */
     final DeliveryFilter.Subscriptions subscriptions = new DeliveryFilter.Subscriptions();
 

@@ -359,6 +359,12 @@ final class Mqtt5 {
         return out;
     }
 
+    /** The Will Delay Interval of a will's properties, in seconds (0: none). */
+    static long willDelaySeconds(MqttProperties willProperties) {
+        Integer delay = integer(willProperties, MqttPropertyType.WILL_DELAY_INTERVAL);
+        return delay == null ? 0 : Integer.toUnsignedLong(delay);
+    }
+
     /** Whether {@code payload} is valid UTF-8 (for Payload Format Indicator 1). */
     static boolean isUtf8(byte[] payload) {
         try {

@@ -52,6 +52,33 @@ final class MqttGate extends ChannelDuplexHandler {
      */
     private static final List<String> UNUSED_MOQUETTE_HANDLERS = List.of("bytemetrics", "metrics", "messageLogger");
 
+    /** Moquette's handler that closes a connection silent for 1.5 keep-alives; the gate's own takes its place. */
+    private static final String KEEP_ALIVE_HANDLER = "idleEventHandler";
+
+    /** Closes a connection silent for 1.5 keep-alives (MQTT-3.1.2-24); an MQTT 5 client is told why (0x8D). */
+    @ChannelHandler.Sharable
+    private final class KeepAliveTimeout extends io.netty.channel.ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof io.netty.handler.timeout.IdleStateEvent idle
+                    && idle.state() == io.netty.handler.timeout.IdleState.READER_IDLE) {
+                GateConnection connection = GateConnection.of(ctx);
+                outcomes.count("keep-alive-timeout");
+                if (connection != null && connection.mqtt5 != null && connection.connected) {
+                    // from the tail of the pipeline, through the encoder
+                    ctx.channel().writeAndFlush(Mqtt5.disconnect(Mqtt5.KEEP_ALIVE_TIMEOUT))
+                            .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+                } else {
+                    ctx.close();
+                }
+                return;
+            }
+            super.userEventTriggered(ctx, evt);
+        }
+    }
+
+    private final KeepAliveTimeout keepAliveTimeout = new KeepAliveTimeout();
+
     private final Admission admission;
     private final PublishPath publishes;
     private final FlowControl flow;
@@ -66,13 +93,15 @@ final class MqttGate extends ChannelDuplexHandler {
     private final java.util.function.Function<String, java.util.concurrent.CompletionStage<?>> discard;
     private final Mqtt5 mqtt5;
     private final Mqtt5Subscriptions subscriptions;
+    private final DelayedWills delayedWills;
 
     MqttGate(Admission admission, PublishPath publishes, FlowControl flow, DeliveryFilter deliveries,
             InflightResends resends, GateOutcomes outcomes, long slowReaderMillis,
             java.util.function.Consumer<io.mqttkafkabridge.routing.MqttPublication> wills, SessionArrivals arrivals,
             GatedClients gated, java.util.function.Function<String, java.util.concurrent.CompletionStage<?>> discard,
-            Mqtt5Subscriptions subscriptions) {
+            Mqtt5Subscriptions subscriptions, DelayedWills delayedWills) {
         this.subscriptions = subscriptions;
+        this.delayedWills = delayedWills;
         this.gated = gated;
         this.discard = discard;
         this.mqtt5 = admission.mqtt5();
@@ -105,6 +134,9 @@ final class MqttGate extends ChannelDuplexHandler {
                 ctx.pipeline().remove(name);
             }
         }
+        if (ctx.pipeline().get(KEEP_ALIVE_HANDLER) != null) {
+            ctx.pipeline().replace(KEEP_ALIVE_HANDLER, KEEP_ALIVE_HANDLER, keepAliveTimeout);
+        }
         super.handlerAdded(ctx);
     }
 
@@ -136,7 +168,17 @@ final class MqttGate extends ChannelDuplexHandler {
             if (connection.accepted && connection.will != null) {
                 io.mqttkafkabridge.routing.MqttPublication will = connection.will;
                 connection.will = null;
-                wills.accept(will);
+                long expiry = connection.willExpiryMillis;
+                Runnable publish = () -> wills.accept(expiry == 0 ? will : new io.mqttkafkabridge.routing.MqttPublication(
+                        will.topic(), will.payload(), will.qos(), will.retain(), will.clientId(), will.username(),
+                        will.properties().withExpiresAt(System.currentTimeMillis() + expiry)));
+                long delay = connection.mqtt5 == null || connection.cleanSession ? 0
+                        : Math.min(connection.willDelayMillis, connection.mqtt5.sessionExpiry * 1000L);
+                if (delay > 0 && !connection.discardOnClose) {
+                    delayedWills.schedule(connection.clientId, delay, publish, ctx.executor());
+                } else {
+                    publish.run();
+                }
             }
         }
         super.channelInactive(ctx);
@@ -271,6 +313,7 @@ final class MqttGate extends ChannelDuplexHandler {
     /** Hands an admitted CONNECT to Moquette (on the connection's event loop). */
     private void handOver(ChannelHandlerContext ctx, GateConnection connection, MqttConnectMessage connect) {
         gated.admitted(connection.clientId, ctx.channel());
+        delayedWills.resumed(connection.clientId);
         try {
             ctx.fireChannelRead(connect);
         } finally {

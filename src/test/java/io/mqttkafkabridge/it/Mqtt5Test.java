@@ -625,6 +625,135 @@ public class Mqtt5Test {
         assertThat(rr.exitValue()).isZero();
     }
 
+    // ---- wills and keep-alive
+
+    /**
+     * An MQTT 5 CONNECT, as bytes: Clean Start, {@code keepAlive} seconds, a Session Expiry Interval, and (topic not
+     * null) a QoS 1 will with a Will Delay Interval and one user property.
+     */
+    static byte[] mqtt5Connect(String clientId, int keepAlive, int sessionExpiry, String willTopic, byte[] willPayload,
+            int willDelay, String userName, String userValue) {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        writeString(body, "MQTT");
+        body.write(5);
+        body.write(0x02 | (willTopic == null ? 0 : 0x04 | 0x08));
+        body.write(keepAlive >> 8);
+        body.write(keepAlive & 0xFF);
+        writeProperties(body, new byte[] { 0x11, (byte) (sessionExpiry >>> 24), (byte) (sessionExpiry >>> 16),
+                (byte) (sessionExpiry >>> 8), (byte) sessionExpiry });
+        writeString(body, clientId);
+        if (willTopic != null) {
+            java.io.ByteArrayOutputStream will = new java.io.ByteArrayOutputStream();
+            will.write(0x18);
+            will.write(willDelay >>> 24);
+            will.write(willDelay >>> 16);
+            will.write(willDelay >>> 8);
+            will.write(willDelay);
+            will.write(0x26);
+            writeString(will, userName);
+            writeString(will, userValue);
+            writeProperties(body, will.toByteArray());
+            writeString(body, willTopic);
+            body.write(willPayload.length >> 8);
+            body.write(willPayload.length & 0xFF);
+            body.writeBytes(willPayload);
+        }
+        return io.mqttkafkabridge.fault.PacketFuzzer.packet(0x10, body.toByteArray());
+    }
+
+    private static void writeString(java.io.ByteArrayOutputStream out, String text) {
+        byte[] bytes = utf8(text);
+        out.write(bytes.length >> 8);
+        out.write(bytes.length & 0xFF);
+        out.writeBytes(bytes);
+    }
+
+    private static void writeProperties(java.io.ByteArrayOutputStream out, byte[] properties) {
+        out.write(properties.length); // under 128 bytes here: a one-byte variable integer
+        out.writeBytes(properties);
+    }
+
+    private java.net.Socket rawConnect(byte[] connect) throws Exception {
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(connect);
+        int type = socket.getInputStream().read();
+        assertThat(type).as("CONNACK").isEqualTo(0x20);
+        int length = socket.getInputStream().read();
+        byte[] connack = socket.getInputStream().readNBytes(length);
+        assertThat(connack[1]).as("CONNACK reason code").isEqualTo((byte) 0);
+        return socket;
+    }
+
+    @Test
+    void a_delayed_will_with_properties_is_published_after_its_delay_to_subscribers_and_kafka() throws Exception {
+        String device = unique("d");
+        String topic = "requests/" + device + "/gone";
+        Mqtt5BlockingClient watcher = connect(unique("watcher"));
+        watcher.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send();
+        try (var publishes = watcher.publishes(MqttGlobalPublishFilter.ALL)) {
+            java.net.Socket socket = rawConnect(mqtt5Connect(unique("mortal"), 60, 60, topic, utf8("gone " + device), 2,
+                    "device", device));
+
+            long closedAt = System.nanoTime();
+            socket.close(); // no DISCONNECT: the will is due
+
+            Mqtt5Publish will = receive(publishes);
+            assertThat(Duration.ofNanos(System.nanoTime() - closedAt)).as("Will Delay Interval 2 s")
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(1900));
+            assertThat(will.getPayloadAsBytes()).isEqualTo(utf8("gone " + device));
+            assertThat(userProperties(will)).containsExactly(Mqtt5UserProperty.of("device", device));
+            ConsumerRecord<String, byte[]> record = KafkaTopics.withValue("it-requests", utf8("gone " + device), 1).get(0);
+            assertThat(record.key()).isEqualTo(device);
+            assertThat(header(record, "device")).isEqualTo(device);
+        }
+    }
+
+    @Test
+    void a_delayed_will_is_not_published_when_the_session_resumes_in_time() throws Exception {
+        String clientId = unique("back");
+        String topic = "sensors/" + unique("gone");
+        Mqtt5BlockingClient watcher = connect(unique("watcher"));
+        watcher.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send();
+        try (var publishes = watcher.publishes(MqttGlobalPublishFilter.ALL)) {
+            rawConnect(mqtt5Connect(clientId, 60, 60, topic, utf8("gone"), 2, "k", "v")).close();
+
+            client(clientId).connectWith().cleanStart(false).sessionExpiryInterval(60).send();
+
+            assertThat(publishes.receive(3, TimeUnit.SECONDS)).as("the session resumed within the delay").isEmpty();
+        }
+    }
+
+    @Test
+    void a_disconnect_with_reason_0x04_sends_the_will() throws Exception {
+        String topic = "sensors/" + unique("farewell");
+        Mqtt5BlockingClient watcher = connect(unique("watcher"));
+        watcher.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send();
+        try (var publishes = watcher.publishes(MqttGlobalPublishFilter.ALL)) {
+            Mqtt5BlockingClient leaving = client(unique("leaving"));
+            leaving.connectWith().willPublish().topic(topic).payload(utf8("farewell")).qos(MqttQos.AT_LEAST_ONCE)
+                    .contentType("text/plain").applyWillPublish().send();
+
+            leaving.disconnectWith().reasonCode(Mqtt5DisconnectReasonCode.DISCONNECT_WITH_WILL_MESSAGE).send();
+
+            Mqtt5Publish will = receive(publishes);
+            assertThat(will.getPayloadAsBytes()).isEqualTo(utf8("farewell"));
+            assertThat(will.getContentType()).map(Object::toString).contains("text/plain");
+        }
+    }
+
+    @Test
+    void a_silent_client_is_told_keep_alive_timeout_and_a_long_keep_alive_is_capped() throws Exception {
+        try (java.net.Socket socket = rawConnect(mqtt5Connect(unique("silent"), 1, 0, null, null, 0, null, null))) {
+            // 1.5 keep-alives without a packet: DISCONNECT 0x8D (MQTT-3.1.2-24)
+            assertThat(socket.getInputStream().readNBytes(3)).containsExactly(0xE0, 2, 0x8D);
+        }
+        Mqtt5ConnAck connack = client(unique("sleepy")).connectWith().keepAlive(0).send();
+        assertThat(connack.getServerKeepAlive()).as("bridge.broker.max-keep-alive=300s").hasValue(300);
+        Mqtt5ConnAck usual = client(unique("usual")).connectWith().keepAlive(60).send();
+        assertThat(usual.getServerKeepAlive()).isEmpty();
+    }
+
     // ---- server DISCONNECT, operations
 
     @Test
