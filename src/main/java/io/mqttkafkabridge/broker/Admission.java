@@ -205,6 +205,7 @@ final class Admission {
         connect = v5 ? Mqtt5.asMqtt311(connect, connection.mqtt5) : mqtt5.cappedKeepAlive(connect);
         connection.cleanSession = connect.variableHeader().isCleanSession();
         connection.discardSession = v5 && variable.isCleanSession() && !connection.cleanSession;
+        mqtt5.expiryGranted(clientId, v5 ? connection.mqtt5.sessionExpiry : -1);
         if (connection.deadline != null) {
             connection.deadline.cancel(false);
         }

@@ -217,6 +217,14 @@ public class EmbeddedBroker {
             Admission admission = new Admission(access, config, outcomes);
             admission.accepting = !hooks.iterator().hasNext();
             this.admission = admission;
+            Mqtt5 mqtt5 = admission.mqtt5();
+            expiries.perSession(mqtt5::grantedExpiry, clientId -> takeSession(clientId).whenComplete((taken, failure) -> {
+                if (failure == null && taken != null) {
+                    mqtt5.ended(clientId);
+                    BridgeLog.LOG.sessionExpiredEarly(clientId);
+                    expiredListener.accept(clientId);
+                }
+            }));
             Mqtt5Subscriptions mqtt5Subscriptions = new Mqtt5Subscriptions(config.maxTopicLevels(), (clientId, filter) -> {
                 ClientTracker.Client client = clients.client(clientId);
                 return client != null && client.subscriptions().contains(filter);

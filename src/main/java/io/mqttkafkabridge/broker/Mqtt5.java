@@ -109,6 +109,34 @@ final class Mqtt5 {
     /** {@code bridge.broker.session-expiry} in seconds, or {@link #NEVER}. */
     private final long sessionExpiryCap;
 
+    /** By client id: the Session Expiry Interval its last MQTT 5 connection was granted, in seconds. */
+    private final java.util.Map<String, Long> grantedExpiry = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** {@code clientId} connected: with MQTT 5 and a session that outlives the connection ({@code seconds} > 0), or not (-1). */
+    void expiryGranted(String clientId, long seconds) {
+        if (seconds > 0) {
+            grantedExpiry.put(clientId, seconds);
+        } else {
+            grantedExpiry.remove(clientId);
+        }
+    }
+
+    /** A DISCONNECT changed the Session Expiry Interval (capped by {@code session-expiry}). */
+    void expiryChanged(String clientId, long seconds) {
+        grantedExpiry.put(clientId, Math.min(seconds, sessionExpiryCap));
+    }
+
+    /** The Session Expiry Interval {@code clientId}'s MQTT 5 session has, in seconds, or -1 (3.1.1: the broker's). */
+    long grantedExpiry(String clientId) {
+        Long seconds = grantedExpiry.get(clientId);
+        return seconds == null ? -1 : seconds;
+    }
+
+    /** The session of {@code clientId} ended. */
+    void ended(String clientId) {
+        grantedExpiry.remove(clientId);
+    }
+
     Mqtt5(BridgeConfig.Broker config) {
         this.topicAliasMaximum = Math.max(0, Math.min(65_535, config.topicAliasMaximum()));
         this.receiveMaximum = Math.max(1, Math.min(65_535, config.receiveMaximum()));

@@ -276,6 +276,9 @@ final class MqttGate extends ChannelDuplexHandler {
                     }
                     if (expiry == 0 && !connection.cleanSession) {
                         connection.discardOnClose = true;
+                    } else if (expiry > 0) {
+                        mqtt5.expiryChanged(connection.clientId, expiry); // MQTT 5, 3.14.2.2.2
+                        connection.mqtt5.sessionExpiry = mqtt5.grantedExpiry(connection.clientId);
                     }
                     if (Mqtt5.reasonOf(message) == Mqtt5.DISCONNECT_WITH_WILL) {
                         // MQTT 5, 3.14.2.1: the client asks for its will; published when the connection closes

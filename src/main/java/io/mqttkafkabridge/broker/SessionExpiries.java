@@ -5,6 +5,10 @@ import static io.mqttkafkabridge.broker.MoquetteFields.field;
 import java.lang.reflect.Field;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.Collection;
 import java.util.concurrent.DelayQueue;
 
@@ -90,16 +94,59 @@ final class SessionExpiries implements ISessionsRepository {
 
     /** A persistent session connected (new or reopened): it does not expire while connected. */
     void connected(String clientId, boolean cleanSession) {
+        ScheduledFuture<?> early = expiring.remove(clientId);
+        if (early != null) {
+            early.cancel(false);
+        }
         if (!cleanSession) {
             save(data(clientId, farAhead()));
         }
     }
 
-    /** A persistent session's connection ended: it expires {@code session-expiry} from now. */
+    /**
+     * A persistent session's connection ended: it expires {@code session-expiry} from now, or after the MQTT 5
+     * Session Expiry Interval its client asked for, when that is shorter: then the bridge ends it itself (Moquette
+     * 0.17 has one expiry for every session), and the store keeps that instant, which Moquette honours after a restart.
+     */
     void disconnected(String clientId, boolean cleanSession) {
-        if (!cleanSession) {
-            save(data(clientId, expirySeconds == NEVER ? farAhead() : CLOCK.instant().plusSeconds(expirySeconds)));
+        if (cleanSession) {
+            return;
         }
+        long seconds = expirySeconds;
+        long asked = requested.applyAsLong(clientId);
+        if (asked >= 0 && asked < seconds) {
+            seconds = asked;
+            ScheduledFuture<?> early = timer.schedule(() -> {
+                expiring.remove(clientId);
+                endEarly.accept(clientId);
+            }, seconds, TimeUnit.SECONDS);
+            ScheduledFuture<?> previous = expiring.put(clientId, early);
+            if (previous != null) {
+                previous.cancel(false);
+            }
+        }
+        save(data(clientId, seconds >= NEVER ? farAhead() : CLOCK.instant().plusSeconds(seconds)));
+    }
+
+    /** By client id: the sessions the bridge ends before Moquette would (a shorter MQTT 5 Session Expiry Interval). */
+    private final java.util.Map<String, ScheduledFuture<?>> expiring = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "session-expiry-timer");
+        thread.setDaemon(true);
+        return thread;
+    });
+    /** The Session Expiry Interval a client's MQTT 5 CONNECT (or DISCONNECT) asked for, in seconds; -1: none. */
+    private volatile java.util.function.ToLongFunction<String> requested = clientId -> -1;
+    private volatile java.util.function.Consumer<String> endEarly = clientId -> {
+    };
+
+    /**
+     * Where the MQTT 5 Session Expiry Intervals come from, and what ends a session whose interval is shorter than
+     * {@code session-expiry} when it has passed.
+     */
+    void perSession(java.util.function.ToLongFunction<String> requested, java.util.function.Consumer<String> endEarly) {
+        this.requested = requested;
+        this.endEarly = endEarly;
     }
 
     /**

@@ -258,6 +258,10 @@ public interface BridgeLog extends BasicLogger {
     @LogMessage(level = WARN)
     @Message(id = 603, value = "No password file (bridge.security.password-file) and anonymous clients refused (bridge.security.allow-anonymous=false): every MQTT client will be refused")
     void nobodyCanConnect();
+    @LogMessage(level = INFO)
+    @Message(id = 25, value = "MQTT 5 session of client %s ended: offline for the Session Expiry Interval it asked for")
+    void sessionExpiredEarly(String clientId);
+
     @LogMessage(level = WARN)
     @Message(id = 23, value = "The will of client %s (topic %s) was delivered here but not journaled (the journal is full or failing): the uplink routes and the other replicas do not get it")
     void willNotJournaled(String clientId, String topic);

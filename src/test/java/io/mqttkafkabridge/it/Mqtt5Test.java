@@ -267,6 +267,28 @@ public class Mqtt5Test {
     }
 
     @Test
+    void a_session_ends_after_the_session_expiry_interval_its_client_asked_for() throws Exception {
+        String clientId = unique("brief");
+        String topic = "sensors/" + unique("brief");
+        Mqtt5BlockingClient subscriber = client(clientId);
+        subscriber.connectWith().sessionExpiryInterval(1).send();
+        subscriber.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send();
+        subscriber.disconnect();
+        Mqtt5BlockingClient kept = client(unique("kept"));
+        kept.connectWith().sessionExpiryInterval(300).send();
+        kept.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send();
+        kept.disconnect();
+
+        // a reconnect would renew the 1 s session: look once, after it is over
+        await().pollDelay(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(3)).until(() -> true);
+        Mqtt5BlockingClient again = client(clientId);
+        assertThat(again.connectWith().cleanStart(false).sessionExpiryInterval(1).send().isSessionPresent())
+                .as("ended 1 s after the disconnect").isFalse();
+        Mqtt5BlockingClient back = client(kept.getConfig().getClientIdentifier().get().toString());
+        assertThat(back.connectWith().cleanStart(false).sessionExpiryInterval(300).send().isSessionPresent()).isTrue();
+    }
+
+    @Test
     void clean_start_discards_a_persistent_session_the_client_had() throws Exception {
         String clientId = unique("restart");
         String topic = "sensors/" + unique("discarded");
