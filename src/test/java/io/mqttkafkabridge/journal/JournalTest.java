@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import io.mqttkafkabridge.routing.MessageProperties;
 import io.mqttkafkabridge.routing.MqttPublication;
 
 class JournalTest {
@@ -59,6 +60,24 @@ class JournalTest {
                 assertThat(actual.clientId()).isEqualTo(expected.clientId());
                 assertThat(actual.username()).isEqualTo(expected.username());
             }
+        }
+    }
+
+    @Test
+    void mqtt5_properties_come_back_with_their_entry_and_a_restart_reads_them_again() throws IOException {
+        MessageProperties properties = new MessageProperties(1, "text/plain", "replies/d1", new byte[] { 7, 0, (byte) 0xFF },
+                1_800_000_000_000L, List.of(new MessageProperties.UserProperty("k", "v1"),
+                        new MessageProperties.UserProperty("k", "v2")));
+        MqttPublication withProperties = new MqttPublication("requests/d1", new byte[] { 1 }, 1, false, "c", "u", properties);
+        try (Journal journal = Journal.open(dir, 1 << 20, FsyncPolicy.ALWAYS, Duration.ofMillis(10))) {
+            journal.append(publication(0));
+            journal.append(withProperties);
+        }
+        try (Journal journal = Journal.open(dir, 1 << 20, FsyncPolicy.ALWAYS, Duration.ofMillis(10))) {
+            List<JournalEntry> entries = readAll(journal);
+            assertThat(entries.get(0).publication().properties()).isEqualTo(MessageProperties.NONE);
+            assertThat(entries.get(1).publication().properties()).isEqualTo(properties);
+            assertThat(entries.get(1).publication().payload()).isEqualTo(new byte[] { 1 });
         }
     }
 
