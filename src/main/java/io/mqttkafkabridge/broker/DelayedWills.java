@@ -37,9 +37,4 @@ final class DelayedWills {
             will.cancel(false);
         }
     }
-
-    /** How many wills wait now. */
-    int waiting() {
-        return pending.size();
-    }
 }

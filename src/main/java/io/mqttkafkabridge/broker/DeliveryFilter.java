@@ -73,22 +73,19 @@ final class DeliveryFilter {
         this.mqtt5Subscriptions = mqtt5Subscriptions;
         this.retained = retained;
         this.subscriptions = subscriptions;
-        this.deniedByAcl = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "acl")
-                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling")
+        this.deniedByAcl = denied(registry, "acl");
+        this.afterUnsubscribe = denied(registry, "unsubscribed");
+        this.expired = denied(registry, "expired");
+        this.tooLarge = denied(registry, "too-large");
+        this.noLocal = denied(registry, "no-local");
+        this.retainHandling = denied(registry, "retain-handling");
+    }
+
+    private static Counter denied(MeterRegistry registry, String reason) {
+        return Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", reason)
+                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, "
+                        + "no-local, retain-handling")
                 .register(registry);
-        this.afterUnsubscribe = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "unsubscribed")
-                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling")
-                .register(registry);
-        this.expired = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "expired")
-                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling")
-                .register(registry);
-        this.tooLarge = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "too-large")
-                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling")
-                .register(registry);
-        this.noLocal = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "no-local")
-                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling").register(registry);
-        this.retainHandling = Counter.builder(BridgeMetrics.MQTT_DELIVERY_DENIED).tag("reason", "retain-handling")
-                .description("Messages not delivered to a subscriber, by reason: acl, unsubscribed, expired, too-large, no-local, retain-handling").register(registry);
     }
 
     /** An UNSUBSCRIBE from the client, on its way to Moquette. */

@@ -455,6 +455,7 @@ public class EmbeddedBroker {
     public void publish(String topic, byte[] payload, io.mqttkafkabridge.routing.MessageProperties properties, int qos,
             boolean retain) {
         if (retain && payload.length == 0) {
+            // clears what is retained (MQTT-3.3.1-10): bare, or its envelope would be retained instead
             publishKept(topic, payload, qos, true);
             return;
         }

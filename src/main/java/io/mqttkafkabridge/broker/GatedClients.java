@@ -21,7 +21,7 @@ final class GatedClients {
     void admitted(String clientId, Channel channel) {
         Channel previous = handedOver.put(clientId, channel);
         if (previous != null && previous != channel) {
-            tellTakenOver(previous);
+            tell(previous, Mqtt5.SESSION_TAKEN_OVER);
         }
     }
 
@@ -44,10 +44,6 @@ final class GatedClients {
     /** Tells every MQTT 5 client connected why the bridge closes its connection (DISCONNECT {@code reason}). */
     void tellEveryone(int reason) {
         handedOver.values().forEach(channel -> tell(channel, reason));
-    }
-
-    private static void tellTakenOver(Channel channel) {
-        tell(channel, Mqtt5.SESSION_TAKEN_OVER);
     }
 
     private static void tell(Channel channel, int reason) {

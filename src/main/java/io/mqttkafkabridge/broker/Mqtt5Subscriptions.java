@@ -287,10 +287,4 @@ final class Mqtt5Subscriptions {
         }
         return false;
     }
-
-    /** For tests of the state: the options of a client's filter. */
-    Map<String, Options> optionsOf(String clientId) {
-        Client client = clients.get(clientId);
-        return client == null ? Map.of() : new HashMap<>(client.byFilter);
-    }
 }
