@@ -46,8 +46,27 @@ public final class ApiModel {
     public record Routes(List<RouteView> uplink, List<RouteView> downlink) {
     }
 
-    /** POST /api/v1/routes/uplink/dry-run; {@code route}: an unsaved route (the configuration's keys) to test alone. */
-    public record UplinkDryRun(String topic, String payload, String clientId, String username, Map<String, Object> route) {
+    /**
+     * POST /api/v1/routes/uplink/dry-run; {@code route}: an unsaved route (the configuration's keys) to test alone;
+     * {@code properties}: the MQTT 5 properties of the publish, if any.
+     */
+    public record UplinkDryRun(String topic, String payload, String clientId, String username, Map<String, Object> route,
+            MessageProperties properties) {
+    }
+
+    /**
+     * MQTT 5 properties of a message, as the dry runs take and show them ({@code correlationData} as UTF-8 text,
+     * {@code messageExpiryInterval} in seconds).
+     */
+    public record MessageProperties(Integer payloadFormatIndicator, String contentType, String responseTopic,
+            String correlationData, Long messageExpiryInterval, List<UserProperty> userProperties) {
+    }
+
+    public record UserProperty(String name, String value) {
+    }
+
+    /** A Kafka record header, as the uplink dry run shows each one (repeated names included, in order). */
+    public record Header(String name, String value) {
     }
 
     /**
@@ -56,7 +75,7 @@ public final class ApiModel {
      * ({@code kafkaTopic}: the dead-letter topic, or null: dropped).
      */
     public record UplinkMatch(String route, String kafkaTopic, String key, Long timestamp, Map<String, String> headers,
-            String invalidPayload) {
+            String invalidPayload, List<Header> headerList) {
     }
 
     /** POST /api/v1/routes/downlink/dry-run; {@code route}: an unsaved route (the configuration's keys) to test alone. */
@@ -64,6 +83,8 @@ public final class ApiModel {
             Map<String, Object> route) {
     }
 
-    public record DownlinkOutcome(String route, String mqttTopic, Integer qos, Boolean retain, String dropReason) {
+    /** {@code properties}: what an MQTT 5 subscriber gets with the message (the expiry counted from now). */
+    public record DownlinkOutcome(String route, String mqttTopic, Integer qos, Boolean retain, String dropReason,
+            MessageProperties properties) {
     }
 }

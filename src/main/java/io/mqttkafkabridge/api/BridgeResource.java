@@ -309,20 +309,21 @@ public class BridgeResource {
         RouteTable table = request.route() == null ? routes.table()
                 : Routes.validate(Direction.UPLINK, DRY_RUN, RouteKeys.text(Direction.UPLINK, DRY_RUN, request.route()));
         byte[] payload = request.payload() == null ? new byte[0] : request.payload().getBytes(StandardCharsets.UTF_8);
+        long now = System.currentTimeMillis();
         MqttPublication publication = new MqttPublication(request.topic(), payload, 1, false,
-                request.clientId() == null ? "dry-run" : request.clientId(), request.username());
+                request.clientId() == null ? "dry-run" : request.clientId(), request.username(),
+                properties(request.properties(), now));
         List<ApiModel.UplinkMatch> matches = new ArrayList<>();
         JsonPayload json = new JsonPayload(payload);
-        long now = System.currentTimeMillis();
         for (UplinkRoute route : table.uplinkRoutesFor(request.topic())) {
             try {
                 UplinkRecord record = route.toRecord(publication, now, json);
                 matches.add(new ApiModel.UplinkMatch(route.name(), record.kafkaTopic(), record.key(), record.timestamp(),
-                        headers(record), null));
+                        headers(record), null, headerList(record)));
             } catch (InvalidPayloadException e) {
                 UplinkRecord record = route.invalidRecord(publication, now);
                 matches.add(new ApiModel.UplinkMatch(route.name(), deadLetterTopic.orElse(null), null, record.timestamp(),
-                        headers(record), e.getMessage()));
+                        headers(record), e.getMessage(), headerList(record)));
             }
         }
         return matches;
@@ -344,13 +345,55 @@ public class BridgeResource {
         TopicTemplate.KafkaRecordView record = TopicTemplate.KafkaRecordView.of(request.kafkaTopic(),
                 request.partition() == null ? 0 : request.partition(), request.key(), headers::get);
         List<ApiModel.DownlinkOutcome> outcomes = new ArrayList<>();
+        org.apache.kafka.common.header.internals.RecordHeaders recordHeaders = new org.apache.kafka.common.header.internals.RecordHeaders();
+        headers.forEach((name, value) -> recordHeaders.add(name, value == null ? new byte[0] : value.getBytes(StandardCharsets.UTF_8)));
+        long now = System.currentTimeMillis();
         for (DownlinkRoute route : table.downlinkRoutesFor(request.kafkaTopic())) {
             TopicTemplate.Result result = route.mqttTopic().render(record);
             outcomes.add(result.isDropped()
-                    ? new ApiModel.DownlinkOutcome(route.name(), null, null, null, result.dropReason())
-                    : new ApiModel.DownlinkOutcome(route.name(), result.topic(), route.qos(), route.retain(), null));
+                    ? new ApiModel.DownlinkOutcome(route.name(), null, null, null, result.dropReason(), null)
+                    : new ApiModel.DownlinkOutcome(route.name(), result.topic(), route.qos(), route.retain(), null,
+                            view(io.mqttkafkabridge.downlink.DownlinkDispatcher.properties(recordHeaders, now, route), now)));
         }
         return outcomes;
+    }
+
+    private static List<ApiModel.Header> headerList(UplinkRecord record) {
+        return record.headers().stream().map(h -> new ApiModel.Header(h.name(), new String(h.value(), StandardCharsets.UTF_8)))
+                .toList();
+    }
+
+    /** The dry run's properties as the bridge keeps them (the expiry counted from {@code now}). */
+    private static io.mqttkafkabridge.routing.MessageProperties properties(ApiModel.MessageProperties p, long now) {
+        if (p == null) {
+            return io.mqttkafkabridge.routing.MessageProperties.NONE;
+        }
+        if (p.payloadFormatIndicator() != null && p.payloadFormatIndicator() != 0 && p.payloadFormatIndicator() != 1) {
+            throw ApiException.badRequest("properties.payloadFormatIndicator is 0 (bytes) or 1 (UTF-8)");
+        }
+        if (p.messageExpiryInterval() != null && (p.messageExpiryInterval() < 0 || p.messageExpiryInterval() > 0xFFFFFFFFL)) {
+            throw ApiException.badRequest("properties.messageExpiryInterval is seconds from 0 to 4294967295");
+        }
+        List<io.mqttkafkabridge.routing.MessageProperties.UserProperty> user = new ArrayList<>();
+        if (p.userProperties() != null) {
+            for (ApiModel.UserProperty property : p.userProperties()) {
+                if (property == null || property.name() == null || property.value() == null) {
+                    throw ApiException.badRequest("each of properties.userProperties has a name and a value");
+                }
+                user.add(new io.mqttkafkabridge.routing.MessageProperties.UserProperty(property.name(), property.value()));
+            }
+        }
+        return new io.mqttkafkabridge.routing.MessageProperties(p.payloadFormatIndicator(), p.contentType(), p.responseTopic(),
+                p.correlationData() == null ? null : p.correlationData().getBytes(StandardCharsets.UTF_8),
+                p.messageExpiryInterval() == null ? 0 : now + p.messageExpiryInterval() * 1000L, user);
+    }
+
+    private static ApiModel.MessageProperties view(io.mqttkafkabridge.routing.MessageProperties p, long now) {
+        long expiry = p.remainingExpirySeconds(now);
+        return new ApiModel.MessageProperties(p.payloadFormat(), p.contentType(), p.responseTopic(),
+                p.correlationData() == null ? null : new String(p.correlationData(), StandardCharsets.UTF_8),
+                expiry < 0 ? null : expiry,
+                p.userProperties().stream().map(u -> new ApiModel.UserProperty(u.name(), u.value())).toList());
     }
 
     private static Map<String, String> headers(UplinkRecord record) {

@@ -141,7 +141,12 @@ public class DownlinkDispatcher {
      * {@code mqtt.message-expiry-interval}, whichever ends first.
      */
     static MessageProperties properties(KafkaRecord<Object, byte[]> record, DownlinkRoute route) {
-        Headers headers = record.getHeaders();
+        return properties(record.getHeaders(), record.getTimestamp() == null ? System.currentTimeMillis()
+                : record.getTimestamp().toEpochMilli(), route);
+    }
+
+    /** {@link #properties(KafkaRecord, DownlinkRoute)} of a record's headers and timestamp (the downlink dry run too). */
+    public static MessageProperties properties(Iterable<Header> headers, long timestamp, DownlinkRoute route) {
         boolean any = headers != null && headers.iterator().hasNext();
         if (!any && route.messageExpiry() == null) {
             return MessageProperties.NONE;
@@ -151,7 +156,6 @@ public class DownlinkDispatcher {
         String responseTopic = null;
         byte[] correlation = null;
         long expiresAt = 0;
-        long timestamp = record.getTimestamp() == null ? System.currentTimeMillis() : record.getTimestamp().toEpochMilli();
         if (route.messageExpiry() != null) {
             expiresAt = timestamp + route.messageExpiry().toMillis();
         }

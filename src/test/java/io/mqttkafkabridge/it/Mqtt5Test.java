@@ -66,6 +66,12 @@ public class Mqtt5Test {
     @TestHTTPResource("/q/metrics")
     URI metrics;
 
+    @TestHTTPResource("/api/v1/routes/uplink/dry-run")
+    URI uplinkDryRun;
+
+    @TestHTTPResource("/api/v1/routes/downlink/dry-run")
+    URI downlinkDryRun;
+
     private final List<Mqtt5BlockingClient> connected = new ArrayList<>();
     private int port;
 
@@ -588,6 +594,37 @@ public class Mqtt5Test {
             assertThat(userProperties(received)).isEmpty();
             assertThat(received.getContentType()).map(Object::toString).contains("text/plain");
         }
+    }
+
+    @Test
+    void the_dry_runs_take_and_show_mqtt5_properties_and_headers() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+
+        var up = Http.post(uplinkDryRun, """
+                {"topic": "requests/d9", "payload": "x", "properties": {"contentType": "text/plain",
+                 "responseTopic": "replies/d9", "correlationData": "c-9", "messageExpiryInterval": 60,
+                 "userProperties": [{"name": "device", "value": "d9"}, {"name": "tag", "value": "a"},
+                                    {"name": "tag", "value": "b"}, {"name": "mqtt.topic", "value": "forged"}]}}""");
+
+        assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
+        var match = json.readTree(up.body()).get(0);
+        assertThat(match.path("key").asText()).isEqualTo("d9");
+        List<String> headers = new ArrayList<>();
+        match.path("headerList").forEach(h -> headers.add(h.path("name").asText() + "=" + h.path("value").asText()));
+        assertThat(headers).contains("mqtt.content-type=text/plain", "mqtt.response-topic=replies/d9",
+                "mqtt.correlation-data=c-9", "mqtt.message-expiry-interval=60", "device=d9", "mqtt.user.mqtt.topic=forged");
+        assertThat(headers).containsSubsequence("tag=a", "tag=b");
+
+        var down = Http.post(downlinkDryRun, """
+                {"kafkaTopic": "it-orders", "key": "d9", "headers": {"order": "1", "mqtt.content-type": "text/plain",
+                 "bridge.trace": "no"}}""");
+
+        assertThat(down.statusCode()).as(down.body()).isEqualTo(200);
+        var outcome = json.readTree(down.body()).get(0);
+        assertThat(outcome.path("mqttTopic").asText()).isEqualTo("devices/d9/orders");
+        assertThat(outcome.path("properties").path("contentType").asText()).isEqualTo("text/plain");
+        assertThat(outcome.path("properties").path("messageExpiryInterval").asLong()).isBetween(3590L, 3600L);
+        assertThat(outcome.path("properties").path("userProperties").toString()).isEqualTo("[{\"name\":\"order\",\"value\":\"1\"}]");
     }
 
     // ---- request/response through Kafka
