@@ -207,6 +207,62 @@ class ClusterIT {
         assertThat(b.metric("bridge_cluster_forwarded_total")).isEqualTo(before);
     }
 
+    @Test
+    @Order(12)
+    void mqtt5_properties_reach_a_subscriber_on_another_replica_live_and_from_the_retained_store() throws Exception {
+        String room = "chat/" + UUID.randomUUID().toString().substring(0, 8);
+        com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient subscriber = mqtt5(replicas.get(0), "v5-sub-" + room.substring(5));
+        subscriber.subscribeWith().topicFilter(room + "/#").qos(MqttQos.AT_LEAST_ONCE).send();
+        com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient publisher = mqtt5(replicas.get(1), "v5-pub-" + room.substring(5));
+        try (var publishes = subscriber.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+            // the subscription reaches replica 1 within a few seconds: publish until a probe arrives
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                publisher.publishWith().topic(room + "/probe").payload(utf8("probe")).qos(MqttQos.AT_MOST_ONCE).send();
+                return publishes.receive(50, TimeUnit.MILLISECONDS).isPresent();
+            });
+            while (publishes.receive(300, TimeUnit.MILLISECONDS).isPresent()) {
+                // the other probes
+            }
+            publisher.publishWith().topic(room + "/live").payload(utf8("live")).qos(MqttQos.AT_LEAST_ONCE)
+                    .contentType("text/plain").correlationData(utf8("c-1")).messageExpiryInterval(600)
+                    .userProperties().add("a", "1").add("a", "2").applyUserProperties().send();
+
+            var live = publishes.receive(20, TimeUnit.SECONDS);
+            assertThat(live).isPresent();
+            assertThat(live.get().getPayloadAsBytes()).isEqualTo(utf8("live"));
+            assertThat(live.get().getContentType()).map(Object::toString).contains("text/plain");
+            assertThat(live.get().getCorrelationData()).isPresent();
+            assertThat(live.get().getUserProperties().asList()).hasSize(2);
+            assertThat(live.get().getUserProperties().asList().get(1).getValue().toString()).isEqualTo("2");
+            assertThat(live.get().getMessageExpiryInterval().getAsLong()).isBetween(500L, 600L);
+        }
+        publisher.publishWith().topic(room + "/status").payload(utf8("kept")).qos(MqttQos.AT_LEAST_ONCE).retain(true)
+                .contentType("text/plain").userProperties().add("k", "v").applyUserProperties().send();
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().untilAsserted(() -> {
+            com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient late = mqtt5(replicas.get(2), "v5-late-" + UUID.randomUUID()
+                    .toString().substring(0, 8));
+            try (var publishes = late.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+                late.subscribeWith().topicFilter(room + "/status").qos(MqttQos.AT_LEAST_ONCE).send();
+                var retained = publishes.receive(1, TimeUnit.SECONDS);
+                assertThat(retained).isPresent();
+                assertThat(retained.get().isRetain()).isTrue();
+                assertThat(retained.get().getContentType()).map(Object::toString).contains("text/plain");
+                assertThat(retained.get().getUserProperties().asList()).hasSize(1);
+            } finally {
+                late.disconnect();
+            }
+        });
+        subscriber.disconnect();
+        publisher.disconnect();
+    }
+
+    private static com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient mqtt5(BridgeProcess replica, String clientId) {
+        com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient client = MqttClient.builder().useMqttVersion5().identifier(clientId)
+                .serverHost("127.0.0.1").serverPort(replica.mqttPort()).buildBlocking();
+        client.connect();
+        return client;
+    }
+
     // ------------------------------------------------------------------------------------------ retained
 
     @Test
